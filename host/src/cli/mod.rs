@@ -1,0 +1,38 @@
+//! The `clora-host` command line: argument parsing (clap) and dispatch. Each subcommand
+//! lives in its own file; `main` maps errors to documented exit codes.
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Fine-tune GPT-2 with LoRA and CLoRA. Regularizers, gradient processors and dataset
+/// preprocessors are sandboxed WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "clora-host", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Exit code for a failure (bad input, failed run).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for a command-line usage error (clap's own convention).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Entry point used by `main.rs`: parses arguments, runs, prints the error chain.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {}
+}

@@ -1,0 +1,1 @@
+//! The configuration: sections, the embedded defaults, `--set` overrides and validation.

@@ -1,0 +1,1 @@
+//! Datasets: sources, preprocessor plugins, tokenization, batching and the on-disk cache.

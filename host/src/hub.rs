@@ -1,0 +1,1 @@
+//! Files from the Hugging Face Hub: the local cache layout, offline mode, downloads.

@@ -1,0 +1,1 @@
+//! GPT-2 for binary sequence classification with LoRA adapters (PEFT-compatible).

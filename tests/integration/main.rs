@@ -1,0 +1,7 @@
+//! Integration tests for clora-host: one binary, one module per area. Shared helpers
+//! live in `support`.
+mod builtin_plugins;
+mod data;
+mod model;
+mod plugin_runtime;
+mod support;
