@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod data;
+mod plugins;
+mod predict;
+
 /// Fine-tune GPT-2 with LoRA and CLoRA. Regularizers, gradient processors and dataset
 /// preprocessors are sandboxed WebAssembly plugins.
 #[derive(Debug, Parser)]
@@ -14,7 +18,16 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Inspect and check plugin components (`describe`, `check`).
+    #[command(subcommand)]
+    Plugins(plugins::PluginsCommand),
+    /// Classify texts with a model and an optional adapter.
+    Predict(predict::PredictArgs),
+    /// Prepare, inspect and clear the dataset cache.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+}
 
 /// Exit code for a failure (bad input, failed run).
 pub const EXIT_FAILURE: u8 = 1;
@@ -34,5 +47,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {}
+    match cli.command {
+        Command::Plugins(cmd) => plugins::run(cmd),
+        Command::Predict(args) => predict::run(args),
+        Command::Data(cmd) => data::run(cmd),
+    }
 }

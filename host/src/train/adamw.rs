@@ -1,0 +1,1 @@
+//! AdamW matching `torch.optim.AdamW`, with its state exportable for checkpoints.
