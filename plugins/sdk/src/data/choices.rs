@@ -8,7 +8,10 @@
 //!
 //! Labels are matched exactly (`A`.., or `1`.. in some ARC rows).
 
+use crate::bindings::regularizer_world::clora::plugin::types::Example;
 use crate::data::json::{Field, Record};
+use crate::data::rng::RowRng;
+use crate::data::template::Template;
 use crate::error::{Error, Result};
 
 /// One answer option.
@@ -65,6 +68,17 @@ impl<'a> MultipleChoice<'a> {
     /// The correct option.
     pub fn correct(&self) -> &Choice<'a> {
         &self.choices[self.answer]
+    }
+
+    /// The experiment's binary conversion: the question with the correct option →
+    /// label 1, then the question with one other option drawn uniformly by `rng` →
+    /// label 0. `template` takes the values (question, option text) in that order.
+    pub fn binary_examples(&self, template: &Template, rng: &mut RowRng) -> Vec<Example> {
+        let mut examples = vec![Example::new(template.render(&[self.question, self.correct().text]), 1)];
+        if let Some(wrong) = rng.pick_other(self.choices.len(), self.answer) {
+            examples.push(Example::new(template.render(&[self.question, self.choices[wrong].text]), 0));
+        }
+        examples
     }
 }
 
