@@ -13,11 +13,13 @@
 //! - [`data`]: dataset sources, preprocessing through plugins, tokenization, caching.
 //! - [`train`]: the training loop, checkpoints, run directories.
 //! - [`eval`]: metrics and evaluation of trained adapters.
+//! - [`fsutil`]: crash-safe writes and digests.
 //! - [`cli`]: the `clora-host` command line.
 pub mod cli;
 pub mod config;
 pub mod data;
 pub mod eval;
+pub mod fsutil;
 pub mod hub;
 pub mod model;
 pub mod plugin;

@@ -1,1 +1,7 @@
-//! Evaluation: classification metrics and the update-capacity / output-change metrics.
+//! Evaluation: classification metrics and the update-capacity / output-change metrics
+//! of the CLoRA paper (Table 4).
+pub mod capacity;
+pub mod metrics;
+
+pub use capacity::{update_capacity, PerLayer};
+pub use metrics::{ClassificationMetrics, Confusion};
