@@ -126,17 +126,17 @@ impl AdamW {
                 });
                 state.step += 1.0;
                 if c.weight_decay != 0.0 {
-                    param.tensor.f_mul_scalar_(1.0 - c.lr * c.weight_decay)?;
+                    let _decayed = param.tensor.f_mul_scalar_(1.0 - c.lr * c.weight_decay)?;
                 }
-                state.exp_avg.f_lerp_(&grad, 1.0 - c.beta1)?;
-                state.exp_avg_sq.f_mul_scalar_(c.beta2)?;
-                state.exp_avg_sq.f_add_(&grad.f_mul_scalar(1.0 - c.beta2)?.f_mul(&grad)?)?;
+                let _m = state.exp_avg.f_lerp_(&grad, 1.0 - c.beta1)?;
+                let _v = state.exp_avg_sq.f_mul_scalar_(c.beta2)?;
+                let _v = state.exp_avg_sq.f_add_(&grad.f_mul_scalar(1.0 - c.beta2)?.f_mul(&grad)?)?;
                 let bias_correction1 = 1.0 - c.beta1.powf(state.step);
                 let bias_correction2 = 1.0 - c.beta2.powf(state.step);
                 let step_size = c.lr / bias_correction1;
                 let denom = state.exp_avg_sq.f_sqrt()?.f_div_scalar(bias_correction2.sqrt())?.f_add_scalar(c.eps)?;
                 // torch's addcdiv_(m, denom, value=-step_size) computes (value·m)/denom.
-                param.tensor.f_add_(&state.exp_avg.f_mul_scalar(-step_size)?.f_div(&denom)?)?;
+                let _p = param.tensor.f_add_(&state.exp_avg.f_mul_scalar(-step_size)?.f_div(&denom)?)?;
             }
             Ok(())
         })
