@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config_args;
+mod config_cmd;
 mod data;
 mod plugins;
 mod predict;
@@ -24,6 +26,9 @@ pub enum Command {
     Plugins(plugins::PluginsCommand),
     /// Classify texts with a model and an optional adapter.
     Predict(predict::PredictArgs),
+    /// Print the default or the resolved configuration.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
     /// Prepare, inspect and clear the dataset cache.
     #[command(subcommand)]
     Data(data::DataCommand),
@@ -51,5 +56,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugins(cmd) => plugins::run(cmd),
         Command::Predict(args) => predict::run(args),
         Command::Data(cmd) => data::run(cmd),
+        Command::Config(cmd) => config_cmd::run(cmd),
     }
 }
