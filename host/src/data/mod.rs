@@ -11,11 +11,14 @@
 //! - [`split`]: prepared splits ([`TokenizedSplit`]) and their cache payloads
 //!   ([`codec`]); [`cache`]: checksummed entries, atomic writes, keys.
 //! - [`prepare`]: the whole path with the cache ([`Preparer`]).
+//! - [`batch`]: padded batches, seeded shuffling, bucketing, resumable positions;
+//!   [`stats`]: counts and length percentiles.
 //! - [`progress`]: bars or plain lines on stderr; [`rng`]: the seeded generator behind
 //!   shuffling and the synthetic datasets.
 mod error;
 
 pub mod bad_rows;
+pub mod batch;
 pub mod cache;
 pub mod codec;
 pub mod config;
@@ -28,11 +31,13 @@ pub mod progress;
 pub mod rng;
 pub mod source;
 pub mod split;
+pub mod stats;
 pub mod tokenize;
 
 #[cfg(test)]
 mod testing;
 
+pub use batch::{Batch, BatchOptions, BatchPosition, Batcher};
 pub use config::{BadRowsPolicy, DataConfig, HubSource, SourceKind, SplitConfig};
 pub use converter::{ConverterFactory, Example, RecordConverter};
 pub use error::DataError;
@@ -41,6 +46,7 @@ pub use prepare::{CacheUse, Prepared, Preparer};
 pub use progress::Progress;
 pub use source::RowLocation;
 pub use split::{SplitMeta, TokenizedSplit};
+pub use stats::SplitStats;
 
 #[cfg(test)]
 mod prepare_tests;
