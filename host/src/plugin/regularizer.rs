@@ -1,0 +1,125 @@
+//! [`RegularizerPlugin`]: a loaded `regularizer` component. Each step the host lends the
+//! LoRA factors as borrowed handles for one `compute-penalty` call and takes the owned
+//! penalty tensor back out of the table; the penalty stays on the autograd tape, so
+//! `backward` reaches A and B through every host operation the plugin used.
+use tch::Tensor;
+use wasmtime::component::Resource;
+use wasmtime::Store;
+
+use super::bindings::regularizer_world::exports::clora::plugin::regularizer::Layer;
+use super::bindings::regularizer_world::{RegularizerPlugin as World, RegularizerPluginPre as WorldPre};
+use super::bindings::types as wit;
+use super::error::PluginError;
+use super::info::PluginKind;
+use super::instance::{self, CallSite, Sandboxed};
+use super::sandbox::PluginState;
+use super::tensor_host::TensorRep;
+use super::{tensor_ops, LayerSpec};
+
+/// A loaded regularizer plugin. `Send`; one instance, used from one thread at a time.
+pub struct RegularizerPlugin {
+    inner: Sandboxed<World>,
+}
+
+super::plugin_accessors!(RegularizerPlugin, World);
+
+impl instance::World for World {
+    const KIND: PluginKind = PluginKind::Regularizer;
+    type Pre = WorldPre<PluginState>;
+
+    fn pre(instance_pre: wasmtime::component::InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+        WorldPre::new(instance_pre)
+    }
+
+    fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self> {
+        pre.instantiate(store)
+    }
+
+    fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<wit::PluginInfo> {
+        self.clora_plugin_regularizer().call_describe(store)
+    }
+
+    fn init(&self, store: &mut Store<PluginState>, params: &[wit::Param], layers: &[LayerSpec]) -> wasmtime::Result<Result<(), String>> {
+        let layers = lend_layers(store, layers, |spec, base_weight| Layer {
+            name: spec.name.clone(),
+            in_features: spec.in_features as u32,
+            out_features: spec.out_features as u32,
+            rank: spec.rank as u32,
+            base_weight,
+        })?;
+        self.clora_plugin_regularizer().call_init(store, params, &layers)
+    }
+}
+
+/// Builds a world's layer records, handing each base weight to the guest as an owned
+/// handle (sizes were checked to fit `u32` at load).
+pub(crate) fn lend_layers<L>(
+    store: &mut Store<PluginState>,
+    layers: &[LayerSpec],
+    record: impl Fn(&LayerSpec, Resource<TensorRep>) -> L,
+) -> wasmtime::Result<Vec<L>> {
+    layers.iter().map(|spec| Ok(record(spec, store.data_mut().lend(spec.base_weight.shallow_clone())?))).collect()
+}
+
+/// Lends `tensors` for one call: owned table entries (to release afterwards) and the
+/// borrow handles to pass.
+pub(crate) fn lend_borrowed(
+    store: &mut Store<PluginState>,
+    tensors: &[Tensor],
+) -> wasmtime::Result<(Vec<Resource<TensorRep>>, Vec<Resource<TensorRep>>)> {
+    let owned = tensors.iter().map(|t| store.data_mut().lend(t.shallow_clone())).collect::<wasmtime::Result<Vec<_>>>()?;
+    let borrows = owned.iter().map(|h| Resource::new_borrow(h.rep())).collect();
+    Ok((owned, borrows))
+}
+
+/// Releases the table entries of lent tensors after the call returned.
+pub(crate) fn release(store: &mut Store<PluginState>, owned: Vec<Resource<TensorRep>>) -> wasmtime::Result<()> {
+    owned.into_iter().try_for_each(|h| store.data_mut().take(h).map(drop))
+}
+
+/// Checks that the host passes one A and one B per layer.
+pub(crate) fn check_factor_counts(plugin: &str, function: &str, layers: usize, a: usize, b: usize) -> Result<(), PluginError> {
+    if a != layers || b != layers {
+        return Err(PluginError::Tensor {
+            plugin: plugin.to_string(),
+            function: function.to_string(),
+            message: format!("the host passed {a} A and {b} B tensors for {layers} layers"),
+        });
+    }
+    Ok(())
+}
+
+impl RegularizerPlugin {
+    /// The penalty at `step` from layer factors `a[i]` (rank × in) and `b[i]` (out ×
+    /// rank), in layer order. Returns a one-element floating-point tensor on the autograd
+    /// tape; a non-finite or malformed result is an error.
+    pub fn compute_penalty(&mut self, step: u64, a: &[Tensor], b: &[Tensor]) -> Result<Tensor, PluginError> {
+        const FUNCTION: &str = "compute-penalty";
+        let layers = self.inner.layer_count();
+        check_factor_counts(&self.inner.info.name, FUNCTION, layers, a.len(), b.len())?;
+        let site = CallSite { function: FUNCTION, timeout: self.inner.shared().options.call_timeout };
+        let penalty = self.inner.call(&site, |store, world| {
+            let (a_owned, a_borrowed) = lend_borrowed(store, a)?;
+            let (b_owned, b_borrowed) = lend_borrowed(store, b)?;
+            let result = world.clora_plugin_regularizer().call_compute_penalty(&mut *store, step, &a_borrowed, &b_borrowed)?;
+            release(store, a_owned)?;
+            release(store, b_owned)?;
+            match result {
+                Ok(handle) => Ok(Ok(store.data_mut().take(handle)?)),
+                Err(message) => Ok(Err(message)),
+            }
+        })?;
+        let problem = |message: String| PluginError::Tensor { plugin: self.inner.info.name.clone(), function: FUNCTION.to_string(), message };
+        if penalty.numel() != 1 {
+            return Err(problem(format!("the penalty must have one element, it has shape {:?}", penalty.size())));
+        }
+        if !penalty.f_is_floating_point().unwrap_or(false) {
+            return Err(problem(format!("the penalty must be a floating-point tensor, it is {:?}", penalty.f_kind())));
+        }
+        match tensor_ops::all_finite(&penalty) {
+            Ok(true) => Ok(penalty),
+            Ok(false) => Err(problem(format!("the penalty is not finite ({})", tensor_ops::item(&penalty).unwrap_or(f64::NAN)))),
+            Err(message) => Err(problem(message)),
+        }
+    }
+}
