@@ -6,7 +6,9 @@ MODEL_DIR (tokenizer.json) and "vocab_merges" builds the tokenizer from vocab.js
 merges.txt alone (transformers' slow-to-fast conversion).
 """
 import json
+import shutil
 import sys
+import tempfile
 
 from transformers import GPT2TokenizerFast
 
@@ -16,8 +18,11 @@ def main():
     with open(texts_path) as f:
         texts = json.load(f)
     from_json = GPT2TokenizerFast.from_pretrained(model_dir)
-    from_files = GPT2TokenizerFast(vocab_file=f"{model_dir}/vocab.json",
-                                   merges_file=f"{model_dir}/merges.txt")
+    files_only = tempfile.mkdtemp()
+    for name in ("vocab.json", "merges.txt"):
+        shutil.copy(f"{model_dir}/{name}", files_only)
+    from_files = GPT2TokenizerFast.from_pretrained(files_only)
+    shutil.rmtree(files_only)
     print(json.dumps({
         "json": [from_json(t)["input_ids"] for t in texts],
         "vocab_merges": [from_files(t)["input_ids"] for t in texts],

@@ -18,6 +18,9 @@ use tch::{Kind, Tensor};
 
 use crate::model::{load_tokenizer_files, parse_device, resolve_model, LoraConfig, SequenceClassifier};
 
+/// Tokens kept per text unless `--max-length` says otherwise.
+pub const DEFAULT_MAX_LENGTH: usize = 256;
+
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// A model directory in Hugging Face layout, or a Hub id (HF cache first, then download).
@@ -39,16 +42,16 @@ pub struct PredictArgs {
     /// Texts per forward pass.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// Truncate texts to this many tokens.
-    #[arg(long, default_value_t = 256)]
-    pub max_length: usize,
+    /// Truncate texts to this many tokens [default: 256, or the model's n_positions if smaller].
+    #[arg(long)]
+    pub max_length: Option<usize>,
     /// auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: String,
 }
 
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
-    if args.batch_size == 0 || args.max_length == 0 {
+    if args.batch_size == 0 || args.max_length == Some(0) {
         bail!("--batch-size and --max-length must be positive");
     }
     let texts = read_texts(&args.input)?;
@@ -65,9 +68,11 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         None => SequenceClassifier::load(&files, &LoraConfig::default(), device, 0)?,
     };
     let n_positions = model.config().n_positions as usize;
-    if args.max_length > n_positions {
-        bail!("--max-length {} exceeds the model's {} positions", args.max_length, n_positions);
-    }
+    let max_length = match args.max_length {
+        Some(n) if n > n_positions => bail!("--max-length {n} exceeds the model's {n_positions} positions"),
+        Some(n) => n,
+        None => DEFAULT_MAX_LENGTH.min(n_positions),
+    };
     let pad = model.config().pad_id();
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
@@ -82,7 +87,7 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
                 .encode(text.as_str(), true)
                 .map_err(|e| anyhow::anyhow!("{}:{line}: tokenizing: {e}", args.input.display()))?;
             let mut ids: Vec<i64> = encoding.get_ids().iter().map(|&id| i64::from(id)).collect();
-            ids.truncate(args.max_length);
+            ids.truncate(max_length);
             if ids.is_empty() {
                 ids.push(pad);
             }
