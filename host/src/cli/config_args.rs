@@ -10,9 +10,9 @@ use crate::config::{self, Overrides, Resolved};
 #[derive(Debug, Clone, Args, Default)]
 pub struct ConfigArgs {
     /// A TOML config file; only the keys it sets override the embedded defaults
-    /// (`clora-host config defaults` prints them).
+    /// (`clora-host config defaults` prints them). Repeatable: later files win.
     #[arg(long, short = 'c', value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: Vec<PathBuf>,
     /// Override any key of the resolved config, e.g. `--set train.lr=1e-4`,
     /// `--set regularizer.k=64`, `--set data.root=../shared/data`. Repeatable; applied
     /// after --config, in order. Unknown keys are errors.
@@ -37,7 +37,7 @@ impl ConfigArgs {
     /// The overrides these flags stand for.
     pub fn overrides(&self) -> Overrides {
         let mut o = Overrides {
-            file: self.config.clone(),
+            files: self.config.clone(),
             sets: self.sets.clone(),
             ..Default::default()
         };

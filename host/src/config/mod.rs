@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
 pub use error::{ConfigError, Origin};
+
+use crate::data::DataConfig;
+use crate::model::lora::LoraConfig;
 pub use layers::{lookup, merge, Layer};
 pub use sections::{ModelSection, OutputSection, PluginSection, RuntimeSection, TrainSection};
 
@@ -30,11 +33,13 @@ pub struct Config {
     pub seed: u64,
     pub device: String,
     pub model: ModelSection,
+    pub lora: LoraConfig,
     pub train: TrainSection,
     pub regularizer: PluginSection,
     pub grad_processor: PluginSection,
     pub plugins: RuntimeSection,
     pub output: OutputSection,
+    pub data: DataConfig,
 }
 
 impl Config {
@@ -72,8 +77,8 @@ impl Resolved {
 /// What the command line contributes to a configuration.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
-    /// `--config FILE`.
-    pub file: Option<std::path::PathBuf>,
+    /// `--config FILE`, repeatable: later files override earlier ones.
+    pub files: Vec<std::path::PathBuf>,
     /// `--set key=value`, in order.
     pub sets: Vec<String>,
     /// Dedicated flags: (dotted key, value, flag name), applied last.
@@ -90,14 +95,14 @@ impl Overrides {
     }
 }
 
-/// Resolves defaults ⊕ file ⊕ `--set` ⊕ flags into a validated [`Config`].
+/// Resolves defaults ⊕ files ⊕ `--set` ⊕ flags into a validated [`Config`].
 pub fn resolve(overrides: &Overrides) -> Result<Resolved, ConfigError> {
     let defaults = Layer::from_text::<Config>(DEFAULT_TOML, Path::new("configs/default.toml"))?;
     let mut layers = vec![Layer {
         origin: Origin::Defaults,
         ..defaults
     }];
-    if let Some(path) = &overrides.file {
+    for path in &overrides.files {
         layers.push(Layer::from_file::<Config>(path)?);
     }
     for arg in &overrides.sets {

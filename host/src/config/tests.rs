@@ -33,7 +33,7 @@ fn documented_defaults_are_the_experiment() {
 fn layers_apply_in_order_file_then_set_then_flags() {
     let file = write_config("[train]\nlr = 1e-3\nepochs = 3\n");
     let mut overrides = Overrides {
-        file: Some(file.path().to_path_buf()),
+        files: vec![file.path().to_path_buf()],
         sets: vec!["train.epochs=5".into(), "regularizer.k=64".into()],
         ..Default::default()
     };
@@ -55,7 +55,7 @@ fn layers_apply_in_order_file_then_set_then_flags() {
 #[test]
 fn unknown_key_in_file_names_file_line_column_and_valid_keys() {
     let file = write_config("name = \"x\"\n[train]\nepoch = 3\n");
-    let err = resolve(&Overrides { file: Some(file.path().to_path_buf()), ..Default::default() })
+    let err = resolve(&Overrides { files: vec![file.path().to_path_buf()], ..Default::default() })
         .unwrap_err()
         .to_string();
     let expected_prefix = format!("{}:3:1:", file.path().display());
@@ -67,7 +67,7 @@ fn unknown_key_in_file_names_file_line_column_and_valid_keys() {
 #[test]
 fn wrong_type_in_file_is_located() {
     let file = write_config("[train]\nbatch_size = \"large\"\n");
-    let err = resolve(&Overrides { file: Some(file.path().to_path_buf()), ..Default::default() })
+    let err = resolve(&Overrides { files: vec![file.path().to_path_buf()], ..Default::default() })
         .unwrap_err()
         .to_string();
     assert!(err.starts_with(&format!("{}:2:", file.path().display())), "{err}");
@@ -77,7 +77,7 @@ fn wrong_type_in_file_is_located() {
 #[test]
 fn toml_syntax_error_is_located() {
     let file = write_config("[train\nlr = 1\n");
-    let err = resolve(&Overrides { file: Some(file.path().to_path_buf()), ..Default::default() })
+    let err = resolve(&Overrides { files: vec![file.path().to_path_buf()], ..Default::default() })
         .unwrap_err()
         .to_string();
     assert!(err.starts_with(&format!("{}:1:", file.path().display())), "{err}");
@@ -96,7 +96,7 @@ fn unknown_set_key_is_an_error_naming_the_argument() {
 #[test]
 fn out_of_range_names_key_origin_and_valid_range() {
     let file = write_config("[train]\nlr = -1.0\n");
-    let err = resolve(&Overrides { file: Some(file.path().to_path_buf()), ..Default::default() })
+    let err = resolve(&Overrides { files: vec![file.path().to_path_buf()], ..Default::default() })
         .unwrap_err()
         .to_string();
     assert_eq!(

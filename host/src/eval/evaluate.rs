@@ -33,7 +33,7 @@ where
         for batch in batches {
             let logits = model.forward_t(&batch.input_ids, &batch.attention_mask, false).to_kind(Kind::Float);
             let n = batch.labels.size()[0] as u64;
-            let loss = logits.f_cross_entropy_for_logits(&batch.labels)?.f_double_value(&[])?;
+            let loss = logits.f_cross_entropy_loss::<tch::Tensor>(&batch.labels, None, tch::Reduction::Mean, -100, 0.0)?.f_double_value(&[])?;
             loss_sum += loss * n as f64;
             examples += n;
             let predicted = Vec::<i64>::try_from(&logits.f_argmax(-1, false)?.to_device(tch::Device::Cpu))?;

@@ -1,0 +1,114 @@
+//! Everything a run needs, built from a resolved config: the device, the model with its
+//! LoRA adapters, the plugins (loaded and parameter-checked before any training), the
+//! optimizer and the data feeds.
+use std::path::PathBuf;
+
+use tch::Device;
+
+use crate::config::Config;
+use crate::model::{self, SequenceClassifier};
+use crate::plugin::{GradProcessorPlugin, LayerSpec, PluginRuntime, RegularizerPlugin, RuntimeOptions};
+
+use super::adamw::{AdamW, AdamWConfig};
+use super::data_feed::{self, Feeds};
+use super::run_dir::RunDir;
+use super::summary::PluginIdentity;
+use super::TrainError;
+
+/// A run's live state.
+pub struct Session {
+    pub device: Device,
+    pub model: SequenceClassifier,
+    pub regularizer: Option<(RegularizerPlugin, f64)>,
+    pub grad_processor: Option<GradProcessorPlugin>,
+    pub optimizer: AdamW,
+    pub feeds: Feeds,
+    pub plugin_identities: Vec<(String, PluginIdentity)>,
+}
+
+/// Sandbox options from the `[plugins]` section, with plugin log lines sent to the run log.
+pub fn runtime_options(config: &Config) -> RuntimeOptions {
+    let mut options = RuntimeOptions::default();
+    options.memory_limit_bytes = (config.plugins.memory_mib as usize) << 20;
+    options.call_timeout = std::time::Duration::from_millis(config.plugins.call_timeout_ms);
+    options.init_timeout = options.call_timeout * 10;
+    options
+}
+
+impl Session {
+    pub fn build(config: &Config, run: &RunDir) -> Result<Session, TrainError> {
+        let device = model::parse_device(&config.device)?;
+        tch::manual_seed(config.seed as i64);
+        run.log(&format!("device: {device:?}; resolving model {}", config.model.source));
+        let files = model::resolve_model(&config.model.source, Some(&config.model.revision))?;
+        let model = SequenceClassifier::load(&files, &config.lora, device, config.seed)?;
+        let runtime = PluginRuntime::new(runtime_options(config))?;
+        let layers: Vec<LayerSpec> = model
+            .lora_layers()
+            .into_iter()
+            .map(|l| LayerSpec {
+                name: l.name,
+                in_features: l.in_features as usize,
+                out_features: l.out_features as usize,
+                rank: l.rank as usize,
+                base_weight: l.base_weight,
+            })
+            .collect();
+        let mut identities = Vec::new();
+        let regularizer = match &config.regularizer.path {
+            None => None,
+            Some(path) => {
+                let plugin = runtime.load_regularizer(&PathBuf::from(path), &config.regularizer.params, &layers, device)?;
+                identities.push(("regularizer".to_string(), identity(path, plugin.info().name.clone(), plugin.info().version.clone(), plugin.digest(), plugin.resolved_params())));
+                let lambda = config.regularizer.lambda.unwrap_or(0.0);
+                run.log(&format!("regularizer: {} {} (λ = {lambda})", plugin.info().name, plugin.info().version));
+                Some((plugin, lambda))
+            }
+        };
+        let grad_processor = match &config.grad_processor.path {
+            None => None,
+            Some(path) => {
+                let plugin = runtime.load_grad_processor(&PathBuf::from(path), &config.grad_processor.params, &layers, device)?;
+                identities.push(("grad_processor".to_string(), identity(path, plugin.info().name.clone(), plugin.info().version.clone(), plugin.digest(), plugin.resolved_params())));
+                run.log(&format!("gradient processor: {} {}", plugin.info().name, plugin.info().version));
+                Some(plugin)
+            }
+        };
+        let feeds = data_feed::prepare(config, &files.dir, &runtime, run, data_feed::Needs::Training, None)?;
+        let t = &config.train;
+        let optimizer = AdamW::new(
+            named_trainable(&model),
+            AdamWConfig {
+                lr: t.lr,
+                beta1: t.adam_beta1,
+                beta2: t.adam_beta2,
+                eps: t.adam_eps,
+                weight_decay: t.weight_decay,
+            },
+        );
+        Ok(Session { device, model, regularizer, grad_processor, optimizer, feeds, plugin_identities: identities })
+    }
+}
+
+/// The trainable variables by name, in a stable (sorted) order.
+pub fn named_trainable(model: &SequenceClassifier) -> Vec<(String, tch::Tensor)> {
+    let mut vars: Vec<(String, tch::Tensor)> = model.trainable().variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars
+}
+
+fn identity(
+    path: &str,
+    name: String,
+    version: String,
+    digest: &str,
+    resolved: &toml::Table,
+) -> PluginIdentity {
+    PluginIdentity {
+        path: path.to_string(),
+        name,
+        version,
+        sha256: digest.to_string(),
+        params: serde_json::to_value(resolved).unwrap_or_default(),
+    }
+}
