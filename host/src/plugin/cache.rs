@@ -44,7 +44,12 @@ impl ComponentCache {
 
     /// The compiled component for `wasm`, from the cache when possible. A failure to
     /// write the cache is not an error (the component is still returned).
-    pub fn load(&self, engine: &Engine, wasm: &[u8], wasm_digest: &str) -> wasmtime::Result<(Component, CacheOutcome)> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        wasm_digest: &str,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let entry = self.entry_path(wasm_digest);
         let mut outcome = CacheOutcome::Compiled;
         if let Some(path) = &entry {
@@ -104,7 +109,10 @@ mod tests {
     fn setup() -> (tempfile::TempDir, Engine, ComponentCache, Vec<u8>, String) {
         let dir = tempfile::tempdir().unwrap();
         let engine = super::super::engine::new_engine().unwrap();
-        let cache = ComponentCache::new(Some(dir.path().to_path_buf()), super::super::engine::engine_fingerprint(&engine));
+        let cache = ComponentCache::new(
+            Some(dir.path().to_path_buf()),
+            super::super::engine::engine_fingerprint(&engine),
+        );
         // The engine accepts the text format too (wasmtime's `wat` feature).
         let wasm = WAT.as_bytes().to_vec();
         let digest = sha256_hex(&wasm);
@@ -114,24 +122,45 @@ mod tests {
     #[test]
     fn second_load_hits_and_a_corrupted_entry_is_recompiled() {
         let (_dir, engine, cache, wasm, digest) = setup();
-        assert_eq!(cache.load(&engine, &wasm, &digest).unwrap().1, CacheOutcome::Compiled);
-        assert_eq!(cache.load(&engine, &wasm, &digest).unwrap().1, CacheOutcome::Hit);
+        assert_eq!(
+            cache.load(&engine, &wasm, &digest).unwrap().1,
+            CacheOutcome::Compiled
+        );
+        assert_eq!(
+            cache.load(&engine, &wasm, &digest).unwrap().1,
+            CacheOutcome::Hit
+        );
         let path = cache.entry_path(&digest).unwrap();
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(cache.load(&engine, &wasm, &digest).unwrap().1, CacheOutcome::Recompiled);
-        assert_eq!(cache.load(&engine, &wasm, &digest).unwrap().1, CacheOutcome::Hit);
+        assert_eq!(
+            cache.load(&engine, &wasm, &digest).unwrap().1,
+            CacheOutcome::Recompiled
+        );
+        assert_eq!(
+            cache.load(&engine, &wasm, &digest).unwrap().1,
+            CacheOutcome::Hit
+        );
         std::fs::write(&path, b"short").unwrap();
-        assert_eq!(cache.load(&engine, &wasm, &digest).unwrap().1, CacheOutcome::Recompiled);
+        assert_eq!(
+            cache.load(&engine, &wasm, &digest).unwrap().1,
+            CacheOutcome::Recompiled
+        );
     }
 
     #[test]
     fn disabled_cache_always_compiles() {
         let (_dir, engine, _cache, wasm, digest) = setup();
         let cache = ComponentCache::new(None, "0".repeat(64));
-        assert_eq!(cache.load(&engine, &wasm, &digest).unwrap().1, CacheOutcome::Compiled);
-        assert_eq!(cache.load(&engine, &wasm, &digest).unwrap().1, CacheOutcome::Compiled);
+        assert_eq!(
+            cache.load(&engine, &wasm, &digest).unwrap().1,
+            CacheOutcome::Compiled
+        );
+        assert_eq!(
+            cache.load(&engine, &wasm, &digest).unwrap().1,
+            CacheOutcome::Compiled
+        );
     }
 }

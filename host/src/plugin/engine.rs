@@ -15,7 +15,8 @@ pub(crate) fn new_engine() -> Result<Engine, PluginError> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    Engine::new(&config).map_err(|e| PluginError::Runtime(format!("cannot create the wasm engine: {e:#}")))
+    Engine::new(&config)
+        .map_err(|e| PluginError::Runtime(format!("cannot create the wasm engine: {e:#}")))
 }
 
 /// A fingerprint of everything that makes a compiled component loadable by `engine`:
@@ -55,8 +56,13 @@ impl EpochTicker {
                     engine.increment_epoch();
                 }
             })
-            .map_err(|e| PluginError::Runtime(format!("cannot start the epoch ticker thread: {e}")))?;
-        Ok(EpochTicker { stop, thread: Some(thread) })
+            .map_err(|e| {
+                PluginError::Runtime(format!("cannot start the epoch ticker thread: {e}"))
+            })?;
+        Ok(EpochTicker {
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 

@@ -24,11 +24,20 @@ pub enum PluginError {
     /// The guest trapped (a panic, a bad handle, `exit`, ...). The instance is discarded
     /// and rebuilt on the next call.
     #[error("plugin `{plugin}` trapped in `{function}`: {message}")]
-    Trap { plugin: String, function: String, message: String },
+    Trap {
+        plugin: String,
+        function: String,
+        message: String,
+    },
 
     /// The call ran past its epoch deadline (an infinite loop, or simply too slow).
     #[error("plugin `{plugin}` exceeded its deadline of {limit:?} in `{function}` and was stopped{stderr}")]
-    Deadline { plugin: String, function: String, limit: Duration, stderr: String },
+    Deadline {
+        plugin: String,
+        function: String,
+        limit: Duration,
+        stderr: String,
+    },
 
     /// The guest tried to grow its linear memory past the sandbox's cap.
     #[error("plugin `{plugin}` exceeded its memory limit of {limit_bytes} bytes in `{function}` (it asked for {requested_bytes} bytes){stderr}")]
@@ -42,17 +51,29 @@ pub enum PluginError {
 
     /// The guest returned an error value (`result::err`) from a call.
     #[error("plugin `{plugin}` failed in `{function}`: {message}")]
-    Guest { plugin: String, function: String, message: String },
+    Guest {
+        plugin: String,
+        function: String,
+        message: String,
+    },
 
     /// A tensor the guest returned (or one the host tried to lend it) is not acceptable:
     /// wrong shape, dtype or element count, not finite, or from a failed host operation.
     #[error("plugin `{plugin}`, `{function}`: {message}")]
-    Tensor { plugin: String, function: String, message: String },
+    Tensor {
+        plugin: String,
+        function: String,
+        message: String,
+    },
 
     /// A non-tensor result is malformed (e.g. a preprocessor returned the wrong number of
     /// entries or a label other than 0/1).
     #[error("plugin `{plugin}` returned a malformed result from `{function}`: {message}")]
-    Output { plugin: String, function: String, message: String },
+    Output {
+        plugin: String,
+        function: String,
+        message: String,
+    },
 
     /// The runtime itself could not be set up (engine configuration, ticker thread).
     #[error("plugin runtime: {0}")]

@@ -5,7 +5,9 @@ use tch::Tensor;
 use wasmtime::Store;
 
 use super::bindings::grad_processor_world::exports::clora::plugin::grad_processor::Layer;
-use super::bindings::grad_processor_world::{GradProcessorPlugin as World, GradProcessorPluginPre as WorldPre};
+use super::bindings::grad_processor_world::{
+    GradProcessorPlugin as World, GradProcessorPluginPre as WorldPre,
+};
 use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
@@ -26,7 +28,9 @@ impl instance::World for World {
     const KIND: PluginKind = PluginKind::GradProcessor;
     type Pre = WorldPre<PluginState>;
 
-    fn pre(instance_pre: wasmtime::component::InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+    fn pre(
+        instance_pre: wasmtime::component::InstancePre<PluginState>,
+    ) -> wasmtime::Result<Self::Pre> {
         WorldPre::new(instance_pre)
     }
 
@@ -38,7 +42,12 @@ impl instance::World for World {
         self.clora_plugin_grad_processor().call_describe(store)
     }
 
-    fn init(&self, store: &mut Store<PluginState>, params: &[wit::Param], layers: &[LayerSpec]) -> wasmtime::Result<Result<(), String>> {
+    fn init(
+        &self,
+        store: &mut Store<PluginState>,
+        params: &[wit::Param],
+        layers: &[LayerSpec],
+    ) -> wasmtime::Result<Result<(), String>> {
         let layers = lend_layers(store, layers, |spec, base_weight| Layer {
             name: spec.name.clone(),
             in_features: spec.in_features as u32,
@@ -46,7 +55,8 @@ impl instance::World for World {
             rank: spec.rank as u32,
             base_weight,
         })?;
-        self.clora_plugin_grad_processor().call_init(store, params, &layers)
+        self.clora_plugin_grad_processor()
+            .call_init(store, params, &layers)
     }
 }
 
@@ -62,22 +72,45 @@ impl GradProcessorPlugin {
     ) -> Result<(Vec<Tensor>, Vec<Tensor>), PluginError> {
         const FUNCTION: &str = "process-grads";
         let layers = self.inner.layer_count();
-        check_factor_counts(&self.inner.info.name, FUNCTION, layers, grad_a.len(), grad_b.len())?;
-        let site = CallSite { function: FUNCTION, timeout: self.inner.shared().options.call_timeout };
+        check_factor_counts(
+            &self.inner.info.name,
+            FUNCTION,
+            layers,
+            grad_a.len(),
+            grad_b.len(),
+        )?;
+        let site = CallSite {
+            function: FUNCTION,
+            timeout: self.inner.shared().options.call_timeout,
+        };
         let (new_a, new_b) = self.inner.call(&site, |store, world| {
             let (a_owned, a_borrowed) = lend_borrowed(store, grad_a)?;
             let (b_owned, b_borrowed) = lend_borrowed(store, grad_b)?;
-            let result = world.clora_plugin_grad_processor().call_process_grads(&mut *store, step, &a_borrowed, &b_borrowed)?;
+            let result = world.clora_plugin_grad_processor().call_process_grads(
+                &mut *store,
+                step,
+                &a_borrowed,
+                &b_borrowed,
+            )?;
             release(store, a_owned)?;
             release(store, b_owned)?;
             let grads = match result {
                 Ok(grads) => grads,
                 Err(message) => return Ok(Err(message)),
             };
-            let mut take = |handles: Vec<_>| handles.into_iter().map(|h| store.data_mut().take(h)).collect::<wasmtime::Result<Vec<_>>>();
+            let mut take = |handles: Vec<_>| {
+                handles
+                    .into_iter()
+                    .map(|h| store.data_mut().take(h))
+                    .collect::<wasmtime::Result<Vec<_>>>()
+            };
             Ok(Ok((take(grads.a)?, take(grads.b)?)))
         })?;
-        let problem = |message: String| PluginError::Tensor { plugin: self.inner.info.name.clone(), function: FUNCTION.to_string(), message };
+        let problem = |message: String| PluginError::Tensor {
+            plugin: self.inner.info.name.clone(),
+            function: FUNCTION.to_string(),
+            message,
+        };
         check_like("a", grad_a, &new_a).map_err(problem)?;
         check_like("b", grad_b, &new_b).map_err(problem)?;
         Ok((new_a, new_b))
@@ -87,17 +120,30 @@ impl GradProcessorPlugin {
 /// Each `output[i]` must have `input[i]`'s shape, a floating-point dtype and finite values.
 fn check_like(factor: &str, input: &[Tensor], output: &[Tensor]) -> Result<(), String> {
     if input.len() != output.len() {
-        return Err(format!("returned {} gradients for {factor}, expected {} (one per layer)", output.len(), input.len()));
+        return Err(format!(
+            "returned {} gradients for {factor}, expected {} (one per layer)",
+            output.len(),
+            input.len()
+        ));
     }
     for (i, (given, got)) in input.iter().zip(output).enumerate() {
         if given.size() != got.size() {
-            return Err(format!("grad_{factor}[{i}] has shape {:?}, expected {:?}", got.size(), given.size()));
+            return Err(format!(
+                "grad_{factor}[{i}] has shape {:?}, expected {:?}",
+                got.size(),
+                given.size()
+            ));
         }
         if !got.f_is_floating_point().unwrap_or(false) {
-            return Err(format!("grad_{factor}[{i}] is not floating point ({:?})", got.f_kind()));
+            return Err(format!(
+                "grad_{factor}[{i}] is not floating point ({:?})",
+                got.f_kind()
+            ));
         }
         if !tensor_ops::all_finite(got)? {
-            return Err(format!("grad_{factor}[{i}] has non-finite values (NaN or infinity)"));
+            return Err(format!(
+                "grad_{factor}[{i}] has non-finite values (NaN or infinity)"
+            ));
         }
     }
     Ok(())

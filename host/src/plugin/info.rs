@@ -28,9 +28,13 @@ impl PluginKind {
 
     /// The kind whose exported interface is `name` (`grad-processor`, ...).
     pub fn from_interface(name: &str) -> Option<PluginKind> {
-        [PluginKind::Regularizer, PluginKind::GradProcessor, PluginKind::Preprocessor]
-            .into_iter()
-            .find(|kind| kind.interface() == name)
+        [
+            PluginKind::Regularizer,
+            PluginKind::GradProcessor,
+            PluginKind::Preprocessor,
+        ]
+        .into_iter()
+        .find(|kind| kind.interface() == name)
     }
 }
 
@@ -127,7 +131,10 @@ impl PluginInfo {
             }
             if let (Some(min), Some(max)) = (spec.min, spec.max) {
                 if min > max {
-                    problems.push(format!("parameter `{}` has min {min} > max {max}", spec.name));
+                    problems.push(format!(
+                        "parameter `{}` has min {min} > max {max}",
+                        spec.name
+                    ));
                 }
             }
             if let Err(message) = super::params::check_value(spec, &spec.default) {

@@ -36,10 +36,20 @@ fn mismatch(path: &Path, name: &str, version: &str) -> PluginError {
 
 /// The plugin kind `component` implements, after checking its contract version and its
 /// imports.
-pub(crate) fn inspect(engine: &Engine, component: &Component, path: &Path) -> Result<PluginKind, PluginError> {
+pub(crate) fn inspect(
+    engine: &Engine,
+    component: &Component,
+    path: &Path,
+) -> Result<PluginKind, PluginError> {
     let ty = component.component_type();
-    let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
-    let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let imports: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
 
     for name in exports.iter().chain(&imports) {
         if let Some((_, version)) = contract_interface(name) {
@@ -53,11 +63,17 @@ pub(crate) fn inspect(engine: &Engine, component: &Component, path: &Path) -> Re
         .iter()
         .filter(|name| match contract_interface(name) {
             Some((interface, _)) => !IMPORTABLE_INTERFACES.contains(&interface),
-            None => !GRANTED_WASI_PREFIXES.iter().any(|prefix| name.starts_with(prefix)),
+            None => !GRANTED_WASI_PREFIXES
+                .iter()
+                .any(|prefix| name.starts_with(prefix)),
         })
         .collect();
     if !forbidden.is_empty() {
-        let list = forbidden.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        let list = forbidden
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         return Err(PluginError::Load {
             path: path.to_path_buf(),
             message: format!(
@@ -70,7 +86,10 @@ pub(crate) fn inspect(engine: &Engine, component: &Component, path: &Path) -> Re
 
     let kinds: Vec<PluginKind> = exports
         .iter()
-        .filter_map(|name| contract_interface(name).and_then(|(interface, _)| PluginKind::from_interface(interface)))
+        .filter_map(|name| {
+            contract_interface(name)
+                .and_then(|(interface, _)| PluginKind::from_interface(interface))
+        })
         .collect();
     match kinds.as_slice() {
         [kind] => Ok(*kind),
@@ -95,8 +114,14 @@ mod tests {
 
     #[test]
     fn contract_names_split_into_interface_and_version() {
-        assert_eq!(contract_interface("clora:plugin/tensors@0.1.0"), Some(("tensors", "0.1.0")));
-        assert_eq!(contract_interface("clora:plugin/regularizer@0.2.0"), Some(("regularizer", "0.2.0")));
+        assert_eq!(
+            contract_interface("clora:plugin/tensors@0.1.0"),
+            Some(("tensors", "0.1.0"))
+        );
+        assert_eq!(
+            contract_interface("clora:plugin/regularizer@0.2.0"),
+            Some(("regularizer", "0.2.0"))
+        );
         assert_eq!(contract_interface("wasi:cli/stdout@0.2.6"), None);
         assert_eq!(contract_interface("clora:pluginx/a@1"), None);
     }
@@ -104,8 +129,16 @@ mod tests {
     #[test]
     fn a_component_without_plugin_exports_is_refused_by_contract() {
         let engine = super::super::engine::new_engine().unwrap();
-        let component = Component::new(&engine, r#"(component (core module (func (export "f"))))"#).unwrap();
-        let err = inspect(&engine, &component, Path::new("x.wasm")).unwrap_err().to_string();
-        assert!(err.contains("x.wasm does not fit this host's contract: it exports no plugin interface"), "{err}");
+        let component =
+            Component::new(&engine, r#"(component (core module (func (export "f"))))"#).unwrap();
+        let err = inspect(&engine, &component, Path::new("x.wasm"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "x.wasm does not fit this host's contract: it exports no plugin interface"
+            ),
+            "{err}"
+        );
     }
 }

@@ -12,8 +12,8 @@ use wasmtime::component::InstancePre;
 use wasmtime::{Store, Trap};
 
 use super::bindings::types as wit;
-use super::error::PluginError;
 use super::cache::CacheOutcome;
+use super::error::PluginError;
 use super::info::{PluginInfo, PluginKind};
 use super::runtime::Shared;
 use super::sandbox::PluginState;
@@ -28,7 +28,12 @@ pub(crate) trait World: Sized + Send + 'static {
     fn pre(instance_pre: InstancePre<PluginState>) -> wasmtime::Result<Self::Pre>;
     fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self>;
     fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<wit::PluginInfo>;
-    fn init(&self, store: &mut Store<PluginState>, params: &[wit::Param], layers: &[LayerSpec]) -> wasmtime::Result<Result<(), String>>;
+    fn init(
+        &self,
+        store: &mut Store<PluginState>,
+        params: &[wit::Param],
+        layers: &[LayerSpec],
+    ) -> wasmtime::Result<Result<(), String>>;
 }
 
 /// Why a call was made, for deadlines and messages.
@@ -76,7 +81,10 @@ pub(crate) struct Prepared<W: World> {
 }
 
 fn new_store(shared: &Shared, name: &str, device: Device) -> Store<PluginState> {
-    let mut store = Store::new(&shared.engine, PluginState::new(name, device, &shared.options));
+    let mut store = Store::new(
+        &shared.engine,
+        PluginState::new(name, device, &shared.options),
+    );
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_trap();
     store
@@ -84,10 +92,16 @@ fn new_store(shared: &Shared, name: &str, device: Device) -> Store<PluginState> 
 
 impl<W: World> Prepared<W> {
     /// Instantiates and asks the plugin to describe itself (no parameters needed).
-    pub fn describe(&self, device: Device) -> Result<(PluginInfo, Store<PluginState>, W), PluginError> {
+    pub fn describe(
+        &self,
+        device: Device,
+    ) -> Result<(PluginInfo, Store<PluginState>, W), PluginError> {
         let name = file_name(&self.path);
         let mut store = new_store(&self.shared, &name, device);
-        let site = CallSite { function: "describe", timeout: self.shared.options.describe_timeout };
+        let site = CallSite {
+            function: "describe",
+            timeout: self.shared.options.describe_timeout,
+        };
         let (world, info) = run(&self.shared, &mut store, &site, &name, |store| {
             let world = W::instantiate(&self.pre, store)?;
             let info = world.describe(store)?;
@@ -122,7 +136,12 @@ impl<W: World> Prepared<W> {
             layers,
             device,
             live: None,
-            stats: LoadStats { cache: self.cache, compile: self.compile_time, describe: describe_time, init: Duration::ZERO },
+            stats: LoadStats {
+                cache: self.cache,
+                compile: self.compile_time,
+                describe: describe_time,
+                init: Duration::ZERO,
+            },
         };
         plugin.run_init(&mut store, &world)?;
         plugin.live = Some((store, world));
@@ -133,7 +152,10 @@ impl<W: World> Prepared<W> {
 
 impl<W: World> Sandboxed<W> {
     fn run_init(&self, store: &mut Store<PluginState>, world: &W) -> Result<(), PluginError> {
-        let site = CallSite { function: "init", timeout: self.shared.options.init_timeout };
+        let site = CallSite {
+            function: "init",
+            timeout: self.shared.options.init_timeout,
+        };
         let result = run(&self.shared, store, &site, &self.info.name, |store| {
             world.init(store, &self.init_params, &self.layers)
         })?;
@@ -143,8 +165,13 @@ impl<W: World> Sandboxed<W> {
     /// A fresh instance with `init` re-run, after a trap discarded the last one.
     fn rebuild(&mut self) -> Result<(), PluginError> {
         let mut store = new_store(&self.shared, &self.info.name, self.device);
-        let site = CallSite { function: "init", timeout: self.shared.options.init_timeout };
-        let world = run(&self.shared, &mut store, &site, &self.info.name, |store| W::instantiate(&self.pre, store))?;
+        let site = CallSite {
+            function: "init",
+            timeout: self.shared.options.init_timeout,
+        };
+        let world = run(&self.shared, &mut store, &site, &self.info.name, |store| {
+            W::instantiate(&self.pre, store)
+        })?;
         self.run_init(&mut store, &world)?;
         self.live = Some((store, world));
         Ok(())
@@ -161,7 +188,9 @@ impl<W: World> Sandboxed<W> {
             self.rebuild()?;
         }
         let (store, world) = self.live.as_mut().expect("instance was just rebuilt");
-        let result = match run(&self.shared, store, site, &self.info.name, |store| call(store, world)) {
+        let result = match run(&self.shared, store, site, &self.info.name, |store| {
+            call(store, world)
+        }) {
             Ok(result) => result,
             Err(trapped) => {
                 self.live = None;
@@ -171,7 +200,11 @@ impl<W: World> Sandboxed<W> {
         self.guest_result(site, result)
     }
 
-    fn guest_result<R>(&self, site: &CallSite, result: Result<R, String>) -> Result<R, PluginError> {
+    fn guest_result<R>(
+        &self,
+        site: &CallSite,
+        result: Result<R, String>,
+    ) -> Result<R, PluginError> {
         result.map_err(|message| PluginError::Guest {
             plugin: self.info.name.clone(),
             function: site.function.to_string(),
@@ -186,7 +219,9 @@ impl<W: World> Sandboxed<W> {
 
     /// Live handles of the current instance (0 when none), for tests and diagnostics.
     pub fn live_handles(&self) -> usize {
-        self.live.as_ref().map_or(0, |(store, _)| store.data().live_handles())
+        self.live
+            .as_ref()
+            .map_or(0, |(store, _)| store.data().live_handles())
     }
 
     pub fn shared(&self) -> &Shared {
@@ -206,7 +241,10 @@ fn run<R>(
 ) -> Result<R, PluginError> {
     store.data().stderr.clear();
     store.data_mut().limiter.refused_request = None;
-    store.set_epoch_deadline(super::engine::ticks(site.timeout, shared.options.epoch_tick));
+    store.set_epoch_deadline(super::engine::ticks(
+        site.timeout,
+        shared.options.epoch_tick,
+    ));
     let err = match f(store) {
         Ok(value) => return Ok(value),
         Err(err) => err,
@@ -214,13 +252,28 @@ fn run<R>(
     let (plugin, function) = (plugin.to_string(), site.function.to_string());
     let stderr = store.data().stderr.contents();
     if err.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        return Err(PluginError::Deadline { plugin, function, limit: site.timeout, stderr: suffix(&stderr) });
+        return Err(PluginError::Deadline {
+            plugin,
+            function,
+            limit: site.timeout,
+            stderr: suffix(&stderr),
+        });
     }
     if let Some(requested_bytes) = store.data_mut().limiter.refused_request.take() {
         let limit_bytes = shared.options.memory_limit_bytes;
-        return Err(PluginError::Memory { plugin, function, limit_bytes, requested_bytes, stderr: suffix(&stderr) });
+        return Err(PluginError::Memory {
+            plugin,
+            function,
+            limit_bytes,
+            requested_bytes,
+            stderr: suffix(&stderr),
+        });
     }
-    Err(PluginError::Trap { plugin, function, message: trap_message(&err, &stderr) })
+    Err(PluginError::Trap {
+        plugin,
+        function,
+        message: trap_message(&err, &stderr),
+    })
 }
 
 /// The cause of a trap, led by the guest's panic message when there is one.
@@ -256,17 +309,30 @@ pub(crate) fn summarize_stderr(stderr: &str) -> Option<String> {
         .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE=1`"))
         .collect();
     let joined = lines.join(" ");
-    let start = joined.char_indices().rev().nth(MAX_CHARS - 1).map_or(0, |(i, _)| i);
-    Some(if start > 0 { format!("…{}", &joined[start..]) } else { joined })
+    let start = joined
+        .char_indices()
+        .rev()
+        .nth(MAX_CHARS - 1)
+        .map_or(0, |(i, _)| i);
+    Some(if start > 0 {
+        format!("…{}", &joined[start..])
+    } else {
+        joined
+    })
 }
 
 fn suffix(stderr: &str) -> String {
-    summarize_stderr(stderr).map(|s| format!("; plugin stderr: {s}")).unwrap_or_default()
+    summarize_stderr(stderr)
+        .map(|s| format!("; plugin stderr: {s}"))
+        .unwrap_or_default()
 }
 
 /// The file name of a plugin path, for messages before `describe` names it.
 pub(crate) fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -276,7 +342,10 @@ mod tests {
     #[test]
     fn panic_messages_are_extracted_from_stderr() {
         let stderr = "some log line\n\nthread '<unnamed>' panicked at src/lib.rs:12:9:\nboom: 42\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
-        assert_eq!(summarize_stderr(stderr).unwrap(), "panicked at src/lib.rs:12:9: boom: 42");
+        assert_eq!(
+            summarize_stderr(stderr).unwrap(),
+            "panicked at src/lib.rs:12:9: boom: 42"
+        );
         assert_eq!(summarize_stderr("a\nb\n").unwrap(), "a b");
         assert_eq!(summarize_stderr("  \n"), None);
     }

@@ -31,12 +31,14 @@ pub mod options;
 mod params;
 mod preprocessor;
 mod regularizer;
-mod rng;
+pub mod rng;
 mod runtime;
 mod sandbox;
 mod shapes;
 mod stderr_pipe;
 pub mod tensor_host;
+#[cfg(test)]
+mod tensor_host_tests;
 pub mod tensor_ops;
 
 pub use cache::CacheOutcome;
@@ -79,7 +81,9 @@ impl LayerSpec {
     /// base weight is (out × in).
     fn checked(&self, wasm: &Path) -> Result<LayerSpec, PluginError> {
         let shape = self.base_weight.size();
-        let fits = [self.in_features, self.out_features, self.rank].iter().all(|&d| u32::try_from(d).is_ok());
+        let fits = [self.in_features, self.out_features, self.rank]
+            .iter()
+            .all(|&d| u32::try_from(d).is_ok());
         if !fits || shape != [self.out_features as i64, self.in_features as i64] {
             return Err(PluginError::Tensor {
                 plugin: instance::file_name(wasm),
@@ -98,7 +102,9 @@ impl LayerSpec {
 macro_rules! plugin_accessors {
     ($plugin:ty, $world:ty) => {
         impl $plugin {
-            pub(crate) fn from_sandboxed(inner: $crate::plugin::instance::Sandboxed<$world>) -> Self {
+            pub(crate) fn from_sandboxed(
+                inner: $crate::plugin::instance::Sandboxed<$world>,
+            ) -> Self {
                 Self { inner }
             }
 

@@ -3,7 +3,9 @@
 //! one entry per record, labels 0 or 1.
 use wasmtime::Store;
 
-use super::bindings::preprocessor_world::{PreprocessorPlugin as World, PreprocessorPluginPre as WorldPre};
+use super::bindings::preprocessor_world::{
+    PreprocessorPlugin as World, PreprocessorPluginPre as WorldPre,
+};
 use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
@@ -30,7 +32,9 @@ impl instance::World for World {
     const KIND: PluginKind = PluginKind::Preprocessor;
     type Pre = WorldPre<PluginState>;
 
-    fn pre(instance_pre: wasmtime::component::InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+    fn pre(
+        instance_pre: wasmtime::component::InstancePre<PluginState>,
+    ) -> wasmtime::Result<Self::Pre> {
         WorldPre::new(instance_pre)
     }
 
@@ -42,7 +46,12 @@ impl instance::World for World {
         self.clora_plugin_preprocessor().call_describe(store)
     }
 
-    fn init(&self, store: &mut Store<PluginState>, params: &[wit::Param], _layers: &[LayerSpec]) -> wasmtime::Result<Result<(), String>> {
+    fn init(
+        &self,
+        store: &mut Store<PluginState>,
+        params: &[wit::Param],
+        _layers: &[LayerSpec],
+    ) -> wasmtime::Result<Result<(), String>> {
         self.clora_plugin_preprocessor().call_init(store, params)
     }
 }
@@ -50,15 +59,33 @@ impl instance::World for World {
 impl PreprocessorPlugin {
     /// Converts `records` (rows `first_row`, `first_row + 1`, ... of the split): per
     /// record its examples, or why the plugin rejected it.
-    pub fn process_batch(&mut self, first_row: u64, records: &[String]) -> Result<Vec<Result<Vec<Example>, String>>, PluginError> {
+    pub fn process_batch(
+        &mut self,
+        first_row: u64,
+        records: &[String],
+    ) -> Result<Vec<Result<Vec<Example>, String>>, PluginError> {
         const FUNCTION: &str = "process-batch";
-        let site = CallSite { function: FUNCTION, timeout: self.inner.shared().options.call_timeout };
-        let results = self
-            .inner
-            .call(&site, |store, world| world.clora_plugin_preprocessor().call_process_batch(store, first_row, records).map(Ok))?;
-        let malformed = |message: String| PluginError::Output { plugin: self.inner.info.name.clone(), function: FUNCTION.to_string(), message };
+        let site = CallSite {
+            function: FUNCTION,
+            timeout: self.inner.shared().options.call_timeout,
+        };
+        let results = self.inner.call(&site, |store, world| {
+            world
+                .clora_plugin_preprocessor()
+                .call_process_batch(store, first_row, records)
+                .map(Ok)
+        })?;
+        let malformed = |message: String| PluginError::Output {
+            plugin: self.inner.info.name.clone(),
+            function: FUNCTION.to_string(),
+            message,
+        };
         if results.len() != records.len() {
-            return Err(malformed(format!("{} results for {} records (one per record expected)", results.len(), records.len())));
+            return Err(malformed(format!(
+                "{} results for {} records (one per record expected)",
+                results.len(),
+                records.len()
+            )));
         }
         results
             .into_iter()
@@ -68,8 +95,14 @@ impl PreprocessorPlugin {
                 Ok(examples) => examples
                     .into_iter()
                     .map(|e| match e.label {
-                        0 | 1 => Ok(Example { text: e.text, label: e.label }),
-                        label => Err(malformed(format!("row {}: label {label} is not 0 or 1", first_row + i as u64))),
+                        0 | 1 => Ok(Example {
+                            text: e.text,
+                            label: e.label,
+                        }),
+                        label => Err(malformed(format!(
+                            "row {}: label {label} is not 0 or 1",
+                            first_row + i as u64
+                        ))),
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map(Ok),

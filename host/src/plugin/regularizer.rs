@@ -7,7 +7,9 @@ use wasmtime::component::Resource;
 use wasmtime::Store;
 
 use super::bindings::regularizer_world::exports::clora::plugin::regularizer::Layer;
-use super::bindings::regularizer_world::{RegularizerPlugin as World, RegularizerPluginPre as WorldPre};
+use super::bindings::regularizer_world::{
+    RegularizerPlugin as World, RegularizerPluginPre as WorldPre,
+};
 use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
@@ -27,7 +29,9 @@ impl instance::World for World {
     const KIND: PluginKind = PluginKind::Regularizer;
     type Pre = WorldPre<PluginState>;
 
-    fn pre(instance_pre: wasmtime::component::InstancePre<PluginState>) -> wasmtime::Result<Self::Pre> {
+    fn pre(
+        instance_pre: wasmtime::component::InstancePre<PluginState>,
+    ) -> wasmtime::Result<Self::Pre> {
         WorldPre::new(instance_pre)
     }
 
@@ -39,7 +43,12 @@ impl instance::World for World {
         self.clora_plugin_regularizer().call_describe(store)
     }
 
-    fn init(&self, store: &mut Store<PluginState>, params: &[wit::Param], layers: &[LayerSpec]) -> wasmtime::Result<Result<(), String>> {
+    fn init(
+        &self,
+        store: &mut Store<PluginState>,
+        params: &[wit::Param],
+        layers: &[LayerSpec],
+    ) -> wasmtime::Result<Result<(), String>> {
         let layers = lend_layers(store, layers, |spec, base_weight| Layer {
             name: spec.name.clone(),
             in_features: spec.in_features as u32,
@@ -47,7 +56,8 @@ impl instance::World for World {
             rank: spec.rank as u32,
             base_weight,
         })?;
-        self.clora_plugin_regularizer().call_init(store, params, &layers)
+        self.clora_plugin_regularizer()
+            .call_init(store, params, &layers)
     }
 }
 
@@ -58,7 +68,15 @@ pub(crate) fn lend_layers<L>(
     layers: &[LayerSpec],
     record: impl Fn(&LayerSpec, Resource<TensorRep>) -> L,
 ) -> wasmtime::Result<Vec<L>> {
-    layers.iter().map(|spec| Ok(record(spec, store.data_mut().lend(spec.base_weight.shallow_clone())?))).collect()
+    layers
+        .iter()
+        .map(|spec| {
+            Ok(record(
+                spec,
+                store.data_mut().lend(spec.base_weight.shallow_clone())?,
+            ))
+        })
+        .collect()
 }
 
 /// Lends `tensors` for one call: owned table entries (to release afterwards) and the
@@ -67,18 +85,35 @@ pub(crate) fn lend_borrowed(
     store: &mut Store<PluginState>,
     tensors: &[Tensor],
 ) -> wasmtime::Result<(Vec<Resource<TensorRep>>, Vec<Resource<TensorRep>>)> {
-    let owned = tensors.iter().map(|t| store.data_mut().lend(t.shallow_clone())).collect::<wasmtime::Result<Vec<_>>>()?;
-    let borrows = owned.iter().map(|h| Resource::new_borrow(h.rep())).collect();
+    let owned = tensors
+        .iter()
+        .map(|t| store.data_mut().lend(t.shallow_clone()))
+        .collect::<wasmtime::Result<Vec<_>>>()?;
+    let borrows = owned
+        .iter()
+        .map(|h| Resource::new_borrow(h.rep()))
+        .collect();
     Ok((owned, borrows))
 }
 
 /// Releases the table entries of lent tensors after the call returned.
-pub(crate) fn release(store: &mut Store<PluginState>, owned: Vec<Resource<TensorRep>>) -> wasmtime::Result<()> {
-    owned.into_iter().try_for_each(|h| store.data_mut().take(h).map(drop))
+pub(crate) fn release(
+    store: &mut Store<PluginState>,
+    owned: Vec<Resource<TensorRep>>,
+) -> wasmtime::Result<()> {
+    owned
+        .into_iter()
+        .try_for_each(|h| store.data_mut().take(h).map(drop))
 }
 
 /// Checks that the host passes one A and one B per layer.
-pub(crate) fn check_factor_counts(plugin: &str, function: &str, layers: usize, a: usize, b: usize) -> Result<(), PluginError> {
+pub(crate) fn check_factor_counts(
+    plugin: &str,
+    function: &str,
+    layers: usize,
+    a: usize,
+    b: usize,
+) -> Result<(), PluginError> {
     if a != layers || b != layers {
         return Err(PluginError::Tensor {
             plugin: plugin.to_string(),
@@ -93,15 +128,28 @@ impl RegularizerPlugin {
     /// The penalty at `step` from layer factors `a[i]` (rank × in) and `b[i]` (out ×
     /// rank), in layer order. Returns a one-element floating-point tensor on the autograd
     /// tape; a non-finite or malformed result is an error.
-    pub fn compute_penalty(&mut self, step: u64, a: &[Tensor], b: &[Tensor]) -> Result<Tensor, PluginError> {
+    pub fn compute_penalty(
+        &mut self,
+        step: u64,
+        a: &[Tensor],
+        b: &[Tensor],
+    ) -> Result<Tensor, PluginError> {
         const FUNCTION: &str = "compute-penalty";
         let layers = self.inner.layer_count();
         check_factor_counts(&self.inner.info.name, FUNCTION, layers, a.len(), b.len())?;
-        let site = CallSite { function: FUNCTION, timeout: self.inner.shared().options.call_timeout };
+        let site = CallSite {
+            function: FUNCTION,
+            timeout: self.inner.shared().options.call_timeout,
+        };
         let penalty = self.inner.call(&site, |store, world| {
             let (a_owned, a_borrowed) = lend_borrowed(store, a)?;
             let (b_owned, b_borrowed) = lend_borrowed(store, b)?;
-            let result = world.clora_plugin_regularizer().call_compute_penalty(&mut *store, step, &a_borrowed, &b_borrowed)?;
+            let result = world.clora_plugin_regularizer().call_compute_penalty(
+                &mut *store,
+                step,
+                &a_borrowed,
+                &b_borrowed,
+            )?;
             release(store, a_owned)?;
             release(store, b_owned)?;
             match result {
@@ -109,16 +157,29 @@ impl RegularizerPlugin {
                 Err(message) => Ok(Err(message)),
             }
         })?;
-        let problem = |message: String| PluginError::Tensor { plugin: self.inner.info.name.clone(), function: FUNCTION.to_string(), message };
+        let problem = |message: String| PluginError::Tensor {
+            plugin: self.inner.info.name.clone(),
+            function: FUNCTION.to_string(),
+            message,
+        };
         if penalty.numel() != 1 {
-            return Err(problem(format!("the penalty must have one element, it has shape {:?}", penalty.size())));
+            return Err(problem(format!(
+                "the penalty must have one element, it has shape {:?}",
+                penalty.size()
+            )));
         }
         if !penalty.f_is_floating_point().unwrap_or(false) {
-            return Err(problem(format!("the penalty must be a floating-point tensor, it is {:?}", penalty.f_kind())));
+            return Err(problem(format!(
+                "the penalty must be a floating-point tensor, it is {:?}",
+                penalty.f_kind()
+            )));
         }
         match tensor_ops::all_finite(&penalty) {
             Ok(true) => Ok(penalty),
-            Ok(false) => Err(problem(format!("the penalty is not finite ({})", tensor_ops::item(&penalty).unwrap_or(f64::NAN)))),
+            Ok(false) => Err(problem(format!(
+                "the penalty is not finite ({})",
+                tensor_ops::item(&penalty).unwrap_or(f64::NAN)
+            ))),
             Err(message) => Err(problem(message)),
         }
     }

@@ -52,16 +52,28 @@ pub fn wasm_digest(wasm: &Path) -> Result<String, PluginError> {
 }
 
 fn read(wasm: &Path) -> Result<Vec<u8>, PluginError> {
-    std::fs::read(wasm).map_err(|e| PluginError::Load { path: wasm.to_path_buf(), message: format!("cannot read it: {e}") })
+    std::fs::read(wasm).map_err(|e| PluginError::Load {
+        path: wasm.to_path_buf(),
+        message: format!("cannot read it: {e}"),
+    })
 }
 
 impl PluginRuntime {
     pub fn new(options: RuntimeOptions) -> Result<Self, PluginError> {
         let engine = new_engine()?;
-        let linker = build_linker(&engine).map_err(|e| PluginError::Runtime(format!("cannot set up the linker: {e:#}")))?;
+        let linker = build_linker(&engine)
+            .map_err(|e| PluginError::Runtime(format!("cannot set up the linker: {e:#}")))?;
         let cache = ComponentCache::new(options.cache_dir.clone(), engine_fingerprint(&engine));
         let ticker = EpochTicker::start(&engine, options.epoch_tick)?;
-        Ok(PluginRuntime { shared: Arc::new(Shared { engine, linker, options, cache, _ticker: ticker }) })
+        Ok(PluginRuntime {
+            shared: Arc::new(Shared {
+                engine,
+                linker,
+                options,
+                cache,
+                _ticker: ticker,
+            }),
+        })
     }
 
     pub fn options(&self) -> &RuntimeOptions {
@@ -73,11 +85,30 @@ impl PluginRuntime {
     pub fn describe(&self, wasm: &Path) -> Result<PluginInfo, PluginError> {
         let compiled = self.compile(wasm)?;
         Ok(match compiled.kind {
-            PluginKind::Regularizer => self.described::<bindings::regularizer_world::RegularizerPlugin>(wasm, compiled, Device::Cpu)?.0,
-            PluginKind::GradProcessor => {
-                self.described::<bindings::grad_processor_world::GradProcessorPlugin>(wasm, compiled, Device::Cpu)?.0
+            PluginKind::Regularizer => {
+                self.described::<bindings::regularizer_world::RegularizerPlugin>(
+                    wasm,
+                    compiled,
+                    Device::Cpu,
+                )?
+                .0
             }
-            PluginKind::Preprocessor => self.described::<bindings::preprocessor_world::PreprocessorPlugin>(wasm, compiled, Device::Cpu)?.0,
+            PluginKind::GradProcessor => {
+                self.described::<bindings::grad_processor_world::GradProcessorPlugin>(
+                    wasm,
+                    compiled,
+                    Device::Cpu,
+                )?
+                .0
+            }
+            PluginKind::Preprocessor => {
+                self.described::<bindings::preprocessor_world::PreprocessorPlugin>(
+                    wasm,
+                    compiled,
+                    Device::Cpu,
+                )?
+                .0
+            }
         })
     }
 
@@ -88,7 +119,8 @@ impl PluginRuntime {
         layers: &[LayerSpec],
         device: Device,
     ) -> Result<RegularizerPlugin, PluginError> {
-        self.load(wasm, params, layers, device).map(RegularizerPlugin::from_sandboxed)
+        self.load(wasm, params, layers, device)
+            .map(RegularizerPlugin::from_sandboxed)
     }
 
     pub fn load_grad_processor(
@@ -98,11 +130,17 @@ impl PluginRuntime {
         layers: &[LayerSpec],
         device: Device,
     ) -> Result<GradProcessorPlugin, PluginError> {
-        self.load(wasm, params, layers, device).map(GradProcessorPlugin::from_sandboxed)
+        self.load(wasm, params, layers, device)
+            .map(GradProcessorPlugin::from_sandboxed)
     }
 
-    pub fn load_preprocessor(&self, wasm: &Path, params: &toml::Table) -> Result<PreprocessorPlugin, PluginError> {
-        self.load(wasm, params, &[], Device::Cpu).map(PreprocessorPlugin::from_sandboxed)
+    pub fn load_preprocessor(
+        &self,
+        wasm: &Path,
+        params: &toml::Table,
+    ) -> Result<PreprocessorPlugin, PluginError> {
+        self.load(wasm, params, &[], Device::Cpu)
+            .map(PreprocessorPlugin::from_sandboxed)
     }
 
     fn load<W: World>(
@@ -116,11 +154,19 @@ impl PluginRuntime {
         if compiled.kind != W::KIND {
             return Err(PluginError::Contract {
                 path: wasm.to_path_buf(),
-                message: format!("it is a {} plugin, but a {} is needed here", compiled.kind, W::KIND),
+                message: format!(
+                    "it is a {} plugin, but a {} is needed here",
+                    compiled.kind,
+                    W::KIND
+                ),
             });
         }
-        let layers = layers.iter().map(|l| l.checked(wasm)).collect::<Result<Vec<_>, _>>()?;
-        let (info, prepared, store, world, describe_time) = self.described::<W>(wasm, compiled, device)?;
+        let layers = layers
+            .iter()
+            .map(|l| l.checked(wasm))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (info, prepared, store, world, describe_time) =
+            self.described::<W>(wasm, compiled, device)?;
         let resolved = super::params::validate_params(&info, params)?;
         prepared.start(info, resolved, layers, device, store, world, describe_time)
     }
@@ -129,12 +175,22 @@ impl PluginRuntime {
         let started = Instant::now();
         let bytes = read(wasm)?;
         let digest = sha256_hex(&bytes);
-        let (component, cache) = self.shared.cache.load(&self.shared.engine, &bytes, &digest).map_err(|e| PluginError::Load {
-            path: wasm.to_path_buf(),
-            message: format!("it is not a valid WebAssembly component: {e:#}"),
-        })?;
+        let (component, cache) = self
+            .shared
+            .cache
+            .load(&self.shared.engine, &bytes, &digest)
+            .map_err(|e| PluginError::Load {
+                path: wasm.to_path_buf(),
+                message: format!("it is not a valid WebAssembly component: {e:#}"),
+            })?;
         let kind = inspect(&self.shared.engine, &component, wasm)?;
-        Ok(Compiled { component, kind, digest, cache, compile_time: started.elapsed() })
+        Ok(Compiled {
+            component,
+            kind,
+            digest,
+            cache,
+            compile_time: started.elapsed(),
+        })
     }
 
     /// Instantiates a compiled component and runs `describe`, checking what it says.
@@ -144,13 +200,26 @@ impl PluginRuntime {
         wasm: &Path,
         compiled: Compiled,
         device: Device,
-    ) -> Result<(PluginInfo, Prepared<W>, wasmtime::Store<PluginState>, W, Duration), PluginError> {
+    ) -> Result<
+        (
+            PluginInfo,
+            Prepared<W>,
+            wasmtime::Store<PluginState>,
+            W,
+            Duration,
+        ),
+        PluginError,
+    > {
         let started = Instant::now();
         let load_error = |e: wasmtime::Error| PluginError::Load {
             path: wasm.to_path_buf(),
             message: format!("its imports or exports do not match the contract: {e:#}"),
         };
-        let instance_pre = self.shared.linker.instantiate_pre(&compiled.component).map_err(load_error)?;
+        let instance_pre = self
+            .shared
+            .linker
+            .instantiate_pre(&compiled.component)
+            .map_err(load_error)?;
         let prepared = Prepared::<W> {
             shared: self.shared.clone(),
             pre: W::pre(instance_pre).map_err(load_error)?,
@@ -168,7 +237,10 @@ impl PluginRuntime {
 /// `describe` must agree with the exported interface and the contract, and its schema
 /// must be consistent.
 fn check_info(wasm: &Path, info: &PluginInfo, exported: PluginKind) -> Result<(), PluginError> {
-    let contract = |message: String| PluginError::Contract { path: wasm.to_path_buf(), message };
+    let contract = |message: String| PluginError::Contract {
+        path: wasm.to_path_buf(),
+        message,
+    };
     if info.kind != exported {
         return Err(contract(format!(
             "`describe` says it is a {} plugin, but it exports the {} interface",
@@ -182,11 +254,17 @@ fn check_info(wasm: &Path, info: &PluginInfo, exported: PluginKind) -> Result<()
         )));
     }
     if info.name.trim().is_empty() {
-        return Err(contract(format!("`describe` of {} returned an empty name", file_name(wasm))));
+        return Err(contract(format!(
+            "`describe` of {} returned an empty name",
+            file_name(wasm)
+        )));
     }
     let problems = info.schema_problems();
     if !problems.is_empty() {
-        return Err(contract(format!("its parameter schema is inconsistent: {}", problems.join("; "))));
+        return Err(contract(format!(
+            "its parameter schema is inconsistent: {}",
+            problems.join("; ")
+        )));
     }
     Ok(())
 }

@@ -41,12 +41,21 @@ impl MemoryLimiter {
             .memory_size(limit_bytes)
             .table_elements(MAX_TABLE_ELEMENTS)
             .build();
-        MemoryLimiter { limit_bytes, refused_request: None, others }
+        MemoryLimiter {
+            limit_bytes,
+            refused_request: None,
+            others,
+        }
     }
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.limit_bytes {
             self.refused_request = Some(desired);
             wasmtime::bail!(
@@ -57,7 +66,12 @@ impl ResourceLimiter for MemoryLimiter {
         self.others.memory_growing(current, desired, maximum)
     }
 
-    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         self.others.table_growing(current, desired, maximum)
     }
 
@@ -96,7 +110,10 @@ impl PluginState {
         PluginState {
             name: name.to_string(),
             device,
-            caps: Caps { max_elements: options.max_tensor_elements, max_to_list: options.max_to_list_elements },
+            caps: Caps {
+                max_elements: options.max_tensor_elements,
+                max_to_list: options.max_to_list_elements,
+            },
             max_live_handles: options.max_live_tensors,
             live_handles: 0,
             table: ResourceTable::new(),
@@ -114,11 +131,20 @@ impl PluginState {
 
     /// The tensor behind a handle; a stale handle traps the guest.
     pub fn tensor(&self, handle: &Resource<TensorRep>) -> wasmtime::Result<&tch::Tensor> {
-        Ok(&self.table.get(handle)?.0)
+        match self.table.get(handle) {
+            Ok(rep) => Ok(&rep.0),
+            Err(e) => wasmtime::bail!("tensor handle {} is not live ({e})", handle.rep()),
+        }
     }
 
-    pub fn generator(&mut self, handle: &Resource<GeneratorRep>) -> wasmtime::Result<&mut GeneratorRep> {
-        Ok(self.table.get_mut(handle)?)
+    pub fn generator(
+        &mut self,
+        handle: &Resource<GeneratorRep>,
+    ) -> wasmtime::Result<&mut GeneratorRep> {
+        let rep = handle.rep();
+        self.table
+            .get_mut(handle)
+            .map_err(|e| wasmtime::format_err!("generator handle {rep} is not live ({e})"))
     }
 
     fn admit(&self, extra: usize) -> Result<(), String> {
@@ -133,7 +159,10 @@ impl PluginState {
 
     /// Stores the results of a guest-requested operation, checking the element cap and
     /// the handle cap; the guest sees a refusal as `err`.
-    pub fn push_results(&mut self, results: OpResult<Vec<tch::Tensor>>) -> wasmtime::Result<Result<Vec<Resource<TensorRep>>, String>> {
+    pub fn push_results(
+        &mut self,
+        results: OpResult<Vec<tch::Tensor>>,
+    ) -> wasmtime::Result<Result<Vec<Resource<TensorRep>>, String>> {
         let tensors = match results {
             Ok(tensors) => tensors,
             Err(message) => return Ok(Err(message)),
@@ -146,7 +175,11 @@ impl PluginState {
         if let Err(message) = self.admit(tensors.len()) {
             return Ok(Err(message));
         }
-        tensors.into_iter().map(|t| self.lend(t)).collect::<wasmtime::Result<_>>().map(Ok)
+        tensors
+            .into_iter()
+            .map(|t| self.lend(t))
+            .collect::<wasmtime::Result<_>>()
+            .map(Ok)
     }
 
     /// Stores a tensor the host hands to the guest (inputs, base weights): counted, but
@@ -164,7 +197,10 @@ impl PluginState {
         Ok(rep.0)
     }
 
-    pub fn push_generator(&mut self, generator: GeneratorRep) -> wasmtime::Result<Resource<GeneratorRep>> {
+    pub fn push_generator(
+        &mut self,
+        generator: GeneratorRep,
+    ) -> wasmtime::Result<Resource<GeneratorRep>> {
         if let Err(message) = self.admit(1) {
             wasmtime::bail!("{message}");
         }
@@ -182,7 +218,10 @@ impl PluginState {
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 

@@ -23,7 +23,10 @@ pub struct TailPipe {
 
 impl TailPipe {
     pub fn new(capacity: usize) -> Self {
-        TailPipe { capacity, buffer: Arc::new(Mutex::new(VecDeque::new())) }
+        TailPipe {
+            capacity,
+            buffer: Arc::new(Mutex::new(VecDeque::new())),
+        }
     }
 
     fn append(&self, bytes: &[u8]) {
@@ -43,7 +46,10 @@ impl TailPipe {
 
     /// Forgets what was written (at the start of each call).
     pub fn clear(&self) {
-        self.buffer.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.buffer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -84,7 +90,11 @@ impl OutputStream for TailPipe {
 }
 
 impl tokio::io::AsyncWrite for TailPipe {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.append(buf);
         Poll::Ready(Ok(buf.len()))
     }

@@ -14,7 +14,9 @@ use super::options::{LogLevel, MAX_LOG_MESSAGE_BYTES};
 use super::rng::GeneratorRep;
 use super::sandbox::PluginState;
 use super::shapes;
-use super::tensor_ops::{self as ops, Binary, Caps, OpResult, Reduce, ReduceDims, Unary, WithScalar};
+use super::tensor_ops::{
+    self as ops, Binary, Caps, OpResult, Reduce, ReduceDims, Unary, WithScalar,
+};
 
 /// A tensor resource: a libtorch tensor owned by the host.
 pub struct TensorRep(pub(crate) Tensor);
@@ -25,7 +27,8 @@ type Made = wasmtime::Result<Result<Handle, String>>;
 /// Runs a tensor operation; a panic inside libtorch bindings becomes an `err`, never
 /// an unwind through wasmtime.
 fn guarded<T>(op: impl FnOnce() -> OpResult<T>) -> OpResult<T> {
-    catch_unwind(AssertUnwindSafe(op)).unwrap_or_else(|_| Err("internal error in a host tensor operation".to_string()))
+    catch_unwind(AssertUnwindSafe(op))
+        .unwrap_or_else(|_| Err("internal error in a host tensor operation".to_string()))
 }
 
 fn kind_of(dtype: Dtype) -> Kind {
@@ -65,7 +68,9 @@ pub fn device_name(device: Device) -> String {
 
 impl PluginState {
     fn made(&mut self, result: OpResult) -> Made {
-        Ok(self.push_results(result.map(|t| vec![t]))?.map(|mut handles| handles.remove(0)))
+        Ok(self
+            .push_results(result.map(|t| vec![t]))?
+            .map(|mut handles| handles.remove(0)))
     }
 
     fn op1(&mut self, x: &Handle, op: impl FnOnce(&Tensor, &Caps) -> OpResult) -> Made {
@@ -75,14 +80,23 @@ impl PluginState {
         self.made(result)
     }
 
-    fn op2(&mut self, x: &Handle, y: &Handle, op: impl FnOnce(&Tensor, &Tensor, &Caps) -> OpResult) -> Made {
+    fn op2(
+        &mut self,
+        x: &Handle,
+        y: &Handle,
+        op: impl FnOnce(&Tensor, &Tensor, &Caps) -> OpResult,
+    ) -> Made {
         let caps = self.caps;
         let (x, y) = (self.tensor(x)?, self.tensor(y)?);
         let result = guarded(|| op(x, y, &caps));
         self.made(result)
     }
 
-    fn op_many(&mut self, x: &Handle, op: impl FnOnce(&Tensor) -> OpResult<Vec<Tensor>>) -> wasmtime::Result<Result<Vec<Handle>, String>> {
+    fn op_many(
+        &mut self,
+        x: &Handle,
+        op: impl FnOnce(&Tensor) -> OpResult<Vec<Tensor>>,
+    ) -> wasmtime::Result<Result<Vec<Handle>, String>> {
         let x = self.tensor(x)?;
         let result = guarded(|| op(x));
         self.push_results(result)
@@ -96,12 +110,20 @@ impl PluginState {
 
     fn join(&mut self, handles: &[Handle], dim: i64, stack: bool) -> Made {
         let caps = self.caps;
-        let tensors = handles.iter().map(|h| self.tensor(h)).collect::<wasmtime::Result<Vec<_>>>()?;
+        let tensors = handles
+            .iter()
+            .map(|h| self.tensor(h))
+            .collect::<wasmtime::Result<Vec<_>>>()?;
         let result = guarded(|| ops::join(&tensors, dim, stack, &caps));
         self.made(result)
     }
 
-    fn sample(&mut self, generator: &Resource<GeneratorRep>, shape: &[u64], draw: fn(&mut GeneratorRep, usize) -> Vec<f64>) -> Made {
+    fn sample(
+        &mut self,
+        generator: &Resource<GeneratorRep>,
+        shape: &[u64],
+        draw: fn(&mut GeneratorRep, usize) -> Vec<f64>,
+    ) -> Made {
         let (device, caps) = (self.device, self.caps);
         let n = shapes::numel_u64(shape);
         if let Err(message) = caps.check(n) {
@@ -115,12 +137,19 @@ impl PluginState {
 
 impl tensors::HostTensor for PluginState {
     fn shape(&mut self, x: Handle) -> wasmtime::Result<Vec<u64>> {
-        Ok(self.tensor(&x)?.size().into_iter().map(|d| d.max(0) as u64).collect())
+        Ok(self
+            .tensor(&x)?
+            .size()
+            .into_iter()
+            .map(|d| d.max(0) as u64)
+            .collect())
     }
 
     fn dtype(&mut self, x: Handle) -> wasmtime::Result<Dtype> {
         let kind = self.tensor(&x)?.f_kind()?;
-        dtype_of(kind).ok_or_else(|| wasmtime::format_err!("tensor has dtype {kind:?}, which the contract cannot express"))
+        dtype_of(kind).ok_or_else(|| {
+            wasmtime::format_err!("tensor has dtype {kind:?}, which the contract cannot express")
+        })
     }
 
     fn device(&mut self, x: Handle) -> wasmtime::Result<String> {
@@ -132,19 +161,27 @@ impl tensors::HostTensor for PluginState {
     }
 
     fn add(&mut self, x: Handle, other: Handle) -> Made {
-        self.op2(&x, &other, |a, b, caps| ops::binary(Binary::Add, a, b, caps))
+        self.op2(&x, &other, |a, b, caps| {
+            ops::binary(Binary::Add, a, b, caps)
+        })
     }
 
     fn sub(&mut self, x: Handle, other: Handle) -> Made {
-        self.op2(&x, &other, |a, b, caps| ops::binary(Binary::Sub, a, b, caps))
+        self.op2(&x, &other, |a, b, caps| {
+            ops::binary(Binary::Sub, a, b, caps)
+        })
     }
 
     fn mul(&mut self, x: Handle, other: Handle) -> Made {
-        self.op2(&x, &other, |a, b, caps| ops::binary(Binary::Mul, a, b, caps))
+        self.op2(&x, &other, |a, b, caps| {
+            ops::binary(Binary::Mul, a, b, caps)
+        })
     }
 
     fn div(&mut self, x: Handle, other: Handle) -> Made {
-        self.op2(&x, &other, |a, b, caps| ops::binary(Binary::Div, a, b, caps))
+        self.op2(&x, &other, |a, b, caps| {
+            ops::binary(Binary::Div, a, b, caps)
+        })
     }
 
     fn add_scalar(&mut self, x: Handle, value: f64) -> Made {
@@ -216,10 +253,15 @@ impl tensors::HostTensor for PluginState {
     }
 
     fn eigh(&mut self, x: Handle) -> wasmtime::Result<Result<EighResult, String>> {
-        let handles = self.op_many(&x, |a| ops::eigh(a).map(|(values, vectors)| vec![values, vectors]))?;
+        let handles = self.op_many(&x, |a| {
+            ops::eigh(a).map(|(values, vectors)| vec![values, vectors])
+        })?;
         Ok(handles.map(|mut h| {
             let (eigenvectors, eigenvalues) = (h.pop().unwrap(), h.pop().unwrap());
-            EighResult { eigenvalues, eigenvectors }
+            EighResult {
+                eigenvalues,
+                eigenvectors,
+            }
         }))
     }
 
@@ -236,11 +278,15 @@ impl tensors::HostTensor for PluginState {
     }
 
     fn sum_dims(&mut self, x: Handle, dims: Vec<i64>, keepdim: bool) -> Made {
-        self.op1(&x, |a, _| ops::reduce_dims(ReduceDims::Sum, a, &dims, keepdim))
+        self.op1(&x, |a, _| {
+            ops::reduce_dims(ReduceDims::Sum, a, &dims, keepdim)
+        })
     }
 
     fn mean_dims(&mut self, x: Handle, dims: Vec<i64>, keepdim: bool) -> Made {
-        self.op1(&x, |a, _| ops::reduce_dims(ReduceDims::Mean, a, &dims, keepdim))
+        self.op1(&x, |a, _| {
+            ops::reduce_dims(ReduceDims::Mean, a, &dims, keepdim)
+        })
     }
 
     fn max_dim(&mut self, x: Handle, dim: i64, keepdim: bool) -> Made {

@@ -40,7 +40,10 @@ impl Caps {
 pub fn tch_error(err: TchError) -> String {
     let text = err.to_string();
     let first = text.lines().next().unwrap_or("").trim();
-    first.strip_prefix("Internal torch error: ").unwrap_or(first).to_string()
+    first
+        .strip_prefix("Internal torch error: ")
+        .unwrap_or(first)
+        .to_string()
 }
 
 fn run<T>(result: Result<T, TchError>) -> OpResult<T> {
@@ -130,9 +133,11 @@ pub fn narrow(a: &Tensor, dim: i64, start: i64, length: i64) -> OpResult {
     run(a.f_narrow(dim, start, length))
 }
 
-/// Reduced SVD: `(u, s, vh)` with `a = u · diag(s) · vh`.
+/// Reduced SVD: `(u, s, vh)` with `a = u · diag(s) · vh`. (Through `torch.svd`:
+/// `linalg_svd` through tch always passes a `driver`, which CPU tensors refuse.)
 pub fn svd(a: &Tensor) -> OpResult<(Tensor, Tensor, Tensor)> {
-    run(Tensor::f_linalg_svd(a, false, ""))
+    let (u, s, v) = run(a.f_svd(true, true))?;
+    Ok((u, s, run(v.f_transpose(-2, -1))?))
 }
 
 /// Reduced QR: `(q, r)`.
@@ -220,15 +225,25 @@ pub fn to_list(a: &Tensor, caps: &Caps) -> OpResult<Vec<f64>> {
 pub fn item(a: &Tensor) -> OpResult<f64> {
     let n = shapes::numel(&a.size());
     if n != 1 {
-        return Err(format!("item needs a one-element tensor, this one has {n} elements (shape {:?})", a.size()));
+        return Err(format!(
+            "item needs a one-element tensor, this one has {n} elements (shape {:?})",
+            a.size()
+        ));
     }
-    run(a.f_detach().and_then(|t| t.f_reshape([-1])).and_then(|t| t.f_double_value(&[0])))
+    run(a
+        .f_detach()
+        .and_then(|t| t.f_reshape([-1]))
+        .and_then(|t| t.f_double_value(&[0])))
 }
 
 /// Constant tensors (float32 on `device`).
 pub fn full(shape: &[u64], value: f64, device: Device, caps: &Caps) -> OpResult {
     caps.check(shapes::numel_u64(shape))?;
-    run(Tensor::f_full(shapes::to_dims(shape)?, value, (Kind::Float, device)))
+    run(Tensor::f_full(
+        shapes::to_dims(shape)?,
+        value,
+        (Kind::Float, device),
+    ))
 }
 
 pub fn eye(n: u64, device: Device, caps: &Caps) -> OpResult {
@@ -242,7 +257,10 @@ pub fn from_list(values: &[f64], shape: &[u64], device: Device, caps: &Caps) -> 
     let n = shapes::numel_u64(shape);
     caps.check(n)?;
     if values.len() as u64 != n {
-        return Err(format!("from-list got {} values for shape {shape:?} ({n} elements)", values.len()));
+        return Err(format!(
+            "from-list got {} values for shape {shape:?} ({n} elements)",
+            values.len()
+        ));
     }
     let dims = shapes::to_dims(shape)?;
     run(Tensor::f_from_slice(values)
@@ -254,11 +272,20 @@ pub fn from_list(values: &[f64], shape: &[u64], device: Device, caps: &Caps) -> 
 /// `cat` (along an existing dimension) or `stack` (along a new one).
 pub fn join(tensors: &[&Tensor], dim: i64, stack: bool, caps: &Caps) -> OpResult {
     if tensors.is_empty() {
-        return Err(format!("{} needs at least one tensor", if stack { "stack" } else { "cat" }));
+        return Err(format!(
+            "{} needs at least one tensor",
+            if stack { "stack" } else { "cat" }
+        ));
     }
-    let total = tensors.iter().fold(0u64, |acc, t| acc.saturating_add(shapes::numel(&t.size())));
+    let total = tensors
+        .iter()
+        .fold(0u64, |acc, t| acc.saturating_add(shapes::numel(&t.size())));
     caps.check(total)?;
-    run(if stack { Tensor::f_stack(tensors, dim) } else { Tensor::f_cat(tensors, dim) })
+    run(if stack {
+        Tensor::f_stack(tensors, dim)
+    } else {
+        Tensor::f_cat(tensors, dim)
+    })
 }
 
 /// A float32 tensor of `shape` from f64 samples drawn on the CPU, moved to `device`.
@@ -276,15 +303,24 @@ pub fn from_samples(samples: Vec<f64>, shape: &[u64], device: Device) -> OpResul
 pub fn orthogonal(gaussian: Vec<f64>, rows: u64, cols: u64, device: Device) -> OpResult {
     let (tall_rows, tall_cols) = (rows.max(cols), rows.min(cols));
     let dims = shapes::to_dims(&[tall_rows, tall_cols])?;
-    let q = run(Tensor::f_from_slice(&gaussian).and_then(|g| g.f_reshape(&dims)).and_then(|g| {
-        let (q, r) = Tensor::f_linalg_qr(&g, "reduced")?;
-        let signs = r.f_diagonal(0, 0, 1)?.f_sign()?;
-        // A zero on R's diagonal (probability zero) keeps its column as is.
-        let signs = signs.f_add(&signs.f_eq(0.0)?.f_to_kind(Kind::Double)?)?;
-        q.f_mul(&signs)
-    }))?;
-    let q = if rows < cols { run(q.f_transpose(0, 1))? } else { q };
-    run(q.f_to_kind(Kind::Float).and_then(|t| t.f_contiguous()).and_then(|t| t.f_to(device)))
+    let q = run(Tensor::f_from_slice(&gaussian)
+        .and_then(|g| g.f_reshape(&dims))
+        .and_then(|g| {
+            let (q, r) = Tensor::f_linalg_qr(&g, "reduced")?;
+            let signs = r.f_diagonal(0, 0, 1)?.f_sign()?;
+            // A zero on R's diagonal (probability zero) keeps its column as is.
+            let signs = signs.f_add(&signs.f_eq(0.0)?.f_to_kind(Kind::Double)?)?;
+            q.f_mul(&signs)
+        }))?;
+    let q = if rows < cols {
+        run(q.f_transpose(0, 1))?
+    } else {
+        q
+    };
+    run(q
+        .f_to_kind(Kind::Float)
+        .and_then(|t| t.f_contiguous())
+        .and_then(|t| t.f_to(device)))
 }
 
 /// Whether every element is finite (NaN and ±inf are not).
