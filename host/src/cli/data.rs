@@ -111,7 +111,12 @@ pub fn run(cmd: DataCommand) -> Result<()> {
 fn prepare(args: &SplitArgs, rebuild: bool) -> Result<Vec<Prepared>> {
     let settings = load_settings(&args.config)?;
     let ids: Vec<String> = if args.splits.is_empty() {
-        settings.data.splits().into_iter().map(|(id, _)| id).collect()
+        settings
+            .data
+            .splits()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
     } else {
         args.splits.clone()
     };
@@ -128,7 +133,11 @@ fn prepare(args: &SplitArgs, rebuild: bool) -> Result<Vec<Prepared>> {
         rebuild,
     };
     ids.iter()
-        .map(|id| preparer.prepare(id).with_context(|| format!("preparing split `{id}`")))
+        .map(|id| {
+            preparer
+                .prepare(id)
+                .with_context(|| format!("preparing split `{id}`"))
+        })
         .collect()
 }
 
@@ -159,7 +168,16 @@ impl InspectReport {
 fn render_table(reports: &[InspectReport]) -> String {
     let mut out = format!(
         "{:<20} {:<15} {:>9} {:>8} {:>9} {:>9} {:>5} {:>5} {:>5} {:>9}\n",
-        "split", "dataset", "rows", "skipped", "examples", "positive", "p50", "p95", "max", "truncated"
+        "split",
+        "dataset",
+        "rows",
+        "skipped",
+        "examples",
+        "positive",
+        "p50",
+        "p95",
+        "max",
+        "truncated"
     );
     for r in reports {
         let s = &r.stats;
@@ -179,7 +197,10 @@ fn render_table(reports: &[InspectReport]) -> String {
     }
     out.push_str("token lengths are before truncation; sources:\n");
     for r in reports {
-        out.push_str(&format!("  {}: {}\n    via {}\n", r.split, r.source, r.preprocessor));
+        out.push_str(&format!(
+            "  {}: {}\n    via {}\n",
+            r.split, r.source, r.preprocessor
+        ));
     }
     out
 }
@@ -220,8 +241,15 @@ fn load_settings(args: &ConfigArgs) -> Result<DataSettings> {
         .context("invalid [data] configuration")?;
     layer.data.validate()?;
     let defaults = Config::defaults();
-    let text = |key: &str| lookup(&table, key).and_then(|v| v.as_str()).map(str::to_string);
-    let seed = match (args.seed, lookup(&table, "seed").and_then(|v| v.as_integer())) {
+    let text = |key: &str| {
+        lookup(&table, key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let seed = match (
+        args.seed,
+        lookup(&table, "seed").and_then(|v| v.as_integer()),
+    ) {
         (Some(seed), _) | (None, Some(seed)) => seed,
         (None, None) => defaults.seed as i64,
     };
@@ -251,7 +279,9 @@ fn tokenizer_dir(settings: &DataSettings) -> Result<PathBuf> {
     if Path::new(spec).is_dir() {
         return Ok(PathBuf::from(spec));
     }
-    let files = crate::model::resolve_model(spec, Some(&settings.model_revision))
-        .with_context(|| format!("finding the tokenizer of model `{spec}` (or set data.tokenizer)"))?;
+    let files =
+        crate::model::resolve_model(spec, Some(&settings.model_revision)).with_context(|| {
+            format!("finding the tokenizer of model `{spec}` (or set data.tokenizer)")
+        })?;
     Ok(files.dir)
 }

@@ -7,13 +7,10 @@ use clap::{Parser, Subcommand};
 mod config_args;
 mod config_cmd;
 mod data;
-#[cfg(feature = "trainer-wip")]
 mod demo;
 mod plugins;
 mod predict;
-#[cfg(feature = "trainer-wip")]
 mod report;
-#[cfg(feature = "trainer-wip")]
 mod train;
 
 /// Fine-tune GPT-2 with LoRA and CLoRA. Regularizers, gradient processors and dataset
@@ -28,10 +25,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fine-tune with LoRA / CLoRA and evaluate in- and out-of-domain.
-    #[cfg(feature = "trainer-wip")]
     Train(train::TrainArgs),
     /// Run the offline demo: a tiny GPT-2 and synthetic data, trained with CLoRA.
-    #[cfg(feature = "trainer-wip")]
     Demo(demo::DemoArgs),
     /// Inspect and check plugin components (`describe`, `check`).
     #[command(subcommand)]
@@ -65,9 +60,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        #[cfg(feature = "trainer-wip")]
         Command::Train(args) => train::run(args),
-        #[cfg(feature = "trainer-wip")]
         Command::Demo(args) => demo::run(args),
         Command::Plugins(cmd) => plugins::run(cmd),
         Command::Predict(args) => predict::run(args),

@@ -53,9 +53,10 @@ impl BadRows {
     }
 }
 
-/// Groups reasons that differ only in values: text inside quotes or backticks becomes
-/// `…`, digit runs become `N`, and anything after a `: ` is dropped (the detail of a
-/// JSON parse error, for example). At most 100 characters.
+/// Groups reasons that differ only in values: text inside double or single quotes
+/// becomes `…` (backticks, which name fields, stay), digit runs become `N`, and anything
+/// after a `: ` is dropped (the detail of a JSON parse error, for example). At most 100
+/// characters.
 pub fn reason_category(reason: &str) -> String {
     let head = reason.split(": ").next().unwrap_or(reason);
     let mut out = String::with_capacity(head.len());
@@ -69,7 +70,7 @@ pub fn reason_category(reason: &str) -> String {
                 quote = None;
             }
             Some(_) => {}
-            None if matches!(ch, '"' | '\'' | '`') => {
+            None if matches!(ch, '"' | '\'') => {
                 out.push(ch);
                 quote = Some(ch);
             }
@@ -115,7 +116,11 @@ mod tests {
             reason_category("label 7 out of range"),
             "label N out of range"
         );
-        assert_eq!(reason_category("missing field `stem"), "missing field `…");
+        assert_eq!(
+            reason_category("missing field `stem`"),
+            "missing field `stem`"
+        );
+        assert_eq!(reason_category("bad 'x"), "bad '…");
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //! - The conformance probe behind `clora-host plugins check` is in [`conformance`].
 pub(crate) mod bindings;
 pub mod cache;
-
+pub mod conformance;
 mod engine;
 mod error;
 mod grad_processor;
