@@ -1,0 +1,176 @@
+//! The built-in plugins' costs (see BENCHMARKS.md, "Built-in plugins"):
+//!
+//! 1. the CLoRA penalty over 12 GPT-2-small `c_attn` layers (768 → 2304, r 8, k 128),
+//!    forward + backward, through `plugins/clora.wasm` vs the same math native in the
+//!    host (alternating rounds, same threads; medians and their ratio);
+//! 2. preprocessor throughput (rows/s) on the real CommonsenseQA train file, plus the
+//!    example counts of every real evaluation file (a manual check of the conversions).
+//!
+//! ```text
+//! export CARGO_TARGET_DIR=$HOME/.cache/clora-host/target
+//! host/scripts/build-plugins.sh
+//! cargo bench --bench builtin_plugins
+//! CLORA_DATA=DIR CLORA_BENCH_THREADS=2 CLORA_BENCH_ROUNDS=15 cargo bench --bench builtin_plugins
+//! ```
+//! `CLORA_DATA` defaults to `../shared/data` beside the repository (see SOURCES.md there).
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clora_host::data::source::RowReader;
+use clora_host::plugin::{LayerSpec, PluginRuntime, RuntimeOptions};
+use tch::{Device, Kind, Tensor};
+
+const LAYERS: usize = 12;
+const IN: i64 = 768;
+const OUT: i64 = 2304;
+const RANK: i64 = 8;
+const K: i64 = 128;
+/// Penalty evaluations per timed round.
+const ITERS_PER_ROUND: usize = 50;
+/// Rows per `process-batch` call (the data pipeline's batch size is of this order).
+const PREPROCESS_BATCH: usize = 1024;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn runtime() -> PluginRuntime {
+    PluginRuntime::new(RuntimeOptions { cache_dir: None, ..RuntimeOptions::default() }).expect("plugin runtime")
+}
+
+/// Seconds per call of `step` over one round, after zeroing the factors' gradients.
+fn time_round(leaves: &[Tensor], mut step: impl FnMut() -> Tensor) -> f64 {
+    let start = Instant::now();
+    for _ in 0..ITERS_PER_ROUND {
+        for leaf in leaves {
+            let mut g = leaf.grad();
+            if g.defined() {
+                let _ = g.zero_();
+            }
+        }
+        step().backward();
+    }
+    start.elapsed().as_secs_f64() / ITERS_PER_ROUND as f64
+}
+
+fn bench_clora(rounds: usize) {
+    let rt = runtime();
+    let specs: Vec<LayerSpec> = (0..LAYERS)
+        .map(|i| LayerSpec {
+            name: format!("transformer.h.{i}.attn.c_attn"),
+            in_features: IN as usize,
+            out_features: OUT as usize,
+            rank: RANK as usize,
+            base_weight: Tensor::zeros([OUT, IN], (Kind::Float, Device::Cpu)),
+        })
+        .collect();
+    let params: toml::Table = format!("k = {K}").parse().expect("params");
+    let mut plugin = rt.load_regularizer(&repo_root().join("plugins/clora.wasm"), &params, &specs, Device::Cpu).expect("load clora");
+
+    let opts = (Kind::Float, Device::Cpu);
+    let a: Vec<Tensor> = (0..LAYERS).map(|_| (Tensor::randn([RANK, IN], opts) * 0.05).set_requires_grad(true)).collect();
+    let b: Vec<Tensor> = (0..LAYERS).map(|_| (Tensor::randn([OUT, RANK], opts) * 0.05).set_requires_grad(true)).collect();
+    let leaves: Vec<Tensor> = a.iter().chain(&b).map(Tensor::shallow_clone).collect();
+    // Native: the same formula with orthonormal projectors of the same shapes (the cost
+    // does not depend on their values).
+    let orthonormal = |dim: i64| Tensor::linalg_qr(&Tensor::randn([dim, K], opts), "reduced").0;
+    let p_in: Vec<Tensor> = (0..LAYERS).map(|_| orthonormal(IN)).collect();
+    let p_out: Vec<Tensor> = (0..LAYERS).map(|_| orthonormal(OUT)).collect();
+    let native = || {
+        let terms: Vec<Tensor> = (0..LAYERS)
+            .map(|l| a[l].matmul(&p_in[l]).square().sum(Kind::Float) + b[l].tr().matmul(&p_out[l]).square().sum(Kind::Float))
+            .collect();
+        Tensor::stack(&terms, 0).sum(Kind::Float) * (1.0 / LAYERS as f64)
+    };
+
+    let mut through_plugin = || plugin.compute_penalty(0, &a, &b).expect("penalty");
+    let (pv, nv) = (through_plugin().double_value(&[]), native().double_value(&[]));
+    println!("clora penalty (one value each, different P): plugin {pv:.6}, native {nv:.6}");
+    time_round(&leaves, &mut through_plugin);
+    time_round(&leaves, native);
+    let (mut plugin_s, mut native_s) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        plugin_s.push(time_round(&leaves, &mut through_plugin));
+        native_s.push(time_round(&leaves, native));
+    }
+    let (p, n) = (median(plugin_s), median(native_s));
+    println!(
+        "clora penalty fwd+bwd, {LAYERS} layers {IN}->{OUT} r{RANK} k{K}: plugin {:.1} µs, native {:.1} µs, ratio {:.3}x ({rounds} rounds × {ITERS_PER_ROUND})",
+        p * 1e6,
+        n * 1e6,
+        p / n
+    );
+}
+
+fn read_rows(path: &Path) -> Vec<String> {
+    let mut reader = RowReader::open(&[path.to_path_buf()], 0).expect("open rows");
+    let mut rows = Vec::new();
+    while let Some(row) = reader.next_row().expect("read row") {
+        rows.push(row.record.expect("row text"));
+    }
+    rows
+}
+
+/// Converts a file; returns (examples, rejected rows, seconds in `process-batch`).
+fn preprocess(rt: &PluginRuntime, plugin: &str, rows: &[String]) -> (usize, usize, f64) {
+    let mut p = rt.load_preprocessor(&repo_root().join(format!("plugins/{plugin}.wasm")), &toml::Table::new()).expect("load");
+    let start = Instant::now();
+    let (mut examples, mut rejected) = (0, 0);
+    for (i, chunk) in rows.chunks(PREPROCESS_BATCH).enumerate() {
+        for result in p.process_batch((i * PREPROCESS_BATCH) as u64, chunk).expect("process_batch") {
+            match result {
+                Ok(e) => examples += e.len(),
+                Err(_) => rejected += 1,
+            }
+        }
+    }
+    (examples, rejected, start.elapsed().as_secs_f64())
+}
+
+fn bench_preprocessors(data: &Path, rounds: usize) {
+    let rt = runtime();
+    let train = data.join("commonsense_qa/train_rand_split.jsonl");
+    if !train.is_file() {
+        println!("preprocessors: {} not found, skipped (set CLORA_DATA)", train.display());
+        return;
+    }
+    let rows = read_rows(&train);
+    let times: Vec<f64> = (0..rounds.clamp(1, 5)).map(|_| preprocess(&rt, "commonsense-qa", &rows).2).collect();
+    let t = median(times);
+    println!("commonsense-qa on {}: {} rows in {:.1} ms = {:.0} rows/s (batches of {PREPROCESS_BATCH})", train.display(), rows.len(), t * 1e3, rows.len() as f64 / t);
+    let files = [
+        ("commonsense-qa", "commonsense_qa/train_rand_split.jsonl"),
+        ("commonsense-qa", "commonsense_qa/dev_rand_split.jsonl"),
+        ("arc", "ai2_arc/ARC-Challenge-Dev.jsonl"),
+        ("boolq", "boolq/dev.jsonl"),
+        ("hellaswag", "hellaswag/hellaswag_val.jsonl.gz"),
+    ];
+    for (plugin, file) in files {
+        let path = data.join(file);
+        if path.is_file() {
+            let rows = read_rows(&path);
+            let (examples, rejected, _) = preprocess(&rt, plugin, &rows);
+            println!("{plugin:>15} {file}: {} rows -> {examples} examples, {rejected} rejected", rows.len());
+        }
+    }
+}
+
+fn main() {
+    if let Some(threads) = std::env::var("CLORA_BENCH_THREADS").ok().and_then(|v| v.parse().ok()) {
+        tch::set_num_threads(threads);
+    }
+    let rounds = env_usize("CLORA_BENCH_ROUNDS", 11);
+    println!("threads: {}", tch::get_num_threads());
+    bench_clora(rounds);
+    let data = std::env::var_os("CLORA_DATA").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data"));
+    bench_preprocessors(&data, rounds);
+}
