@@ -31,11 +31,17 @@ const ITERS_PER_ROUND: usize = 50;
 const PREPROCESS_BATCH: usize = 1024;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -44,7 +50,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn runtime() -> PluginRuntime {
-    PluginRuntime::new(RuntimeOptions { cache_dir: None, ..RuntimeOptions::default() }).expect("plugin runtime")
+    PluginRuntime::new(RuntimeOptions {
+        cache_dir: None,
+        ..RuntimeOptions::default()
+    })
+    .expect("plugin runtime")
 }
 
 /// Seconds per call of `step` over one round, after zeroing the factors' gradients.
@@ -74,11 +84,22 @@ fn bench_clora(rounds: usize) {
         })
         .collect();
     let params: toml::Table = format!("k = {K}").parse().expect("params");
-    let mut plugin = rt.load_regularizer(&repo_root().join("plugins/clora.wasm"), &params, &specs, Device::Cpu).expect("load clora");
+    let mut plugin = rt
+        .load_regularizer(
+            &repo_root().join("plugins/clora.wasm"),
+            &params,
+            &specs,
+            Device::Cpu,
+        )
+        .expect("load clora");
 
     let opts = (Kind::Float, Device::Cpu);
-    let a: Vec<Tensor> = (0..LAYERS).map(|_| (Tensor::randn([RANK, IN], opts) * 0.05).set_requires_grad(true)).collect();
-    let b: Vec<Tensor> = (0..LAYERS).map(|_| (Tensor::randn([OUT, RANK], opts) * 0.05).set_requires_grad(true)).collect();
+    let a: Vec<Tensor> = (0..LAYERS)
+        .map(|_| (Tensor::randn([RANK, IN], opts) * 0.05).set_requires_grad(true))
+        .collect();
+    let b: Vec<Tensor> = (0..LAYERS)
+        .map(|_| (Tensor::randn([OUT, RANK], opts) * 0.05).set_requires_grad(true))
+        .collect();
     let leaves: Vec<Tensor> = a.iter().chain(&b).map(Tensor::shallow_clone).collect();
     // Native: the same formula with orthonormal projectors of the same shapes (the cost
     // does not depend on their values).
@@ -87,13 +108,19 @@ fn bench_clora(rounds: usize) {
     let p_out: Vec<Tensor> = (0..LAYERS).map(|_| orthonormal(OUT)).collect();
     let native = || {
         let terms: Vec<Tensor> = (0..LAYERS)
-            .map(|l| a[l].matmul(&p_in[l]).square().sum(Kind::Float) + b[l].tr().matmul(&p_out[l]).square().sum(Kind::Float))
+            .map(|l| {
+                a[l].matmul(&p_in[l]).square().sum(Kind::Float)
+                    + b[l].tr().matmul(&p_out[l]).square().sum(Kind::Float)
+            })
             .collect();
         Tensor::stack(&terms, 0).sum(Kind::Float) * (1.0 / LAYERS as f64)
     };
 
     let mut through_plugin = || plugin.compute_penalty(0, &a, &b).expect("penalty");
-    let (pv, nv) = (through_plugin().double_value(&[]), native().double_value(&[]));
+    let (pv, nv) = (
+        through_plugin().double_value(&[]),
+        native().double_value(&[]),
+    );
     println!("clora penalty (one value each, different P): plugin {pv:.6}, native {nv:.6}");
     time_round(&leaves, &mut through_plugin);
     time_round(&leaves, native);
@@ -122,11 +149,19 @@ fn read_rows(path: &Path) -> Vec<String> {
 
 /// Converts a file; returns (examples, rejected rows, seconds in `process-batch`).
 fn preprocess(rt: &PluginRuntime, plugin: &str, rows: &[String]) -> (usize, usize, f64) {
-    let mut p = rt.load_preprocessor(&repo_root().join(format!("plugins/{plugin}.wasm")), &toml::Table::new()).expect("load");
+    let mut p = rt
+        .load_preprocessor(
+            &repo_root().join(format!("plugins/{plugin}.wasm")),
+            &toml::Table::new(),
+        )
+        .expect("load");
     let start = Instant::now();
     let (mut examples, mut rejected) = (0, 0);
     for (i, chunk) in rows.chunks(PREPROCESS_BATCH).enumerate() {
-        for result in p.process_batch((i * PREPROCESS_BATCH) as u64, chunk).expect("process_batch") {
+        for result in p
+            .process_batch((i * PREPROCESS_BATCH) as u64, chunk)
+            .expect("process_batch")
+        {
             match result {
                 Ok(e) => examples += e.len(),
                 Err(_) => rejected += 1,
@@ -140,13 +175,24 @@ fn bench_preprocessors(data: &Path, rounds: usize) {
     let rt = runtime();
     let train = data.join("commonsense_qa/train_rand_split.jsonl");
     if !train.is_file() {
-        println!("preprocessors: {} not found, skipped (set CLORA_DATA)", train.display());
+        println!(
+            "preprocessors: {} not found, skipped (set CLORA_DATA)",
+            train.display()
+        );
         return;
     }
     let rows = read_rows(&train);
-    let times: Vec<f64> = (0..rounds.clamp(1, 5)).map(|_| preprocess(&rt, "commonsense-qa", &rows).2).collect();
+    let times: Vec<f64> = (0..rounds.clamp(1, 5))
+        .map(|_| preprocess(&rt, "commonsense-qa", &rows).2)
+        .collect();
     let t = median(times);
-    println!("commonsense-qa on {}: {} rows in {:.1} ms = {:.0} rows/s (batches of {PREPROCESS_BATCH})", train.display(), rows.len(), t * 1e3, rows.len() as f64 / t);
+    println!(
+        "commonsense-qa on {}: {} rows in {:.1} ms = {:.0} rows/s (batches of {PREPROCESS_BATCH})",
+        train.display(),
+        rows.len(),
+        t * 1e3,
+        rows.len() as f64 / t
+    );
     let files = [
         ("commonsense-qa", "commonsense_qa/train_rand_split.jsonl"),
         ("commonsense-qa", "commonsense_qa/dev_rand_split.jsonl"),
@@ -159,18 +205,26 @@ fn bench_preprocessors(data: &Path, rounds: usize) {
         if path.is_file() {
             let rows = read_rows(&path);
             let (examples, rejected, _) = preprocess(&rt, plugin, &rows);
-            println!("{plugin:>15} {file}: {} rows -> {examples} examples, {rejected} rejected", rows.len());
+            println!(
+                "{plugin:>15} {file}: {} rows -> {examples} examples, {rejected} rejected",
+                rows.len()
+            );
         }
     }
 }
 
 fn main() {
-    if let Some(threads) = std::env::var("CLORA_BENCH_THREADS").ok().and_then(|v| v.parse().ok()) {
+    if let Some(threads) = std::env::var("CLORA_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         tch::set_num_threads(threads);
     }
     let rounds = env_usize("CLORA_BENCH_ROUNDS", 11);
     println!("threads: {}", tch::get_num_threads());
     bench_clora(rounds);
-    let data = std::env::var_os("CLORA_DATA").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data"));
+    let data = std::env::var_os("CLORA_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/data"));
     bench_preprocessors(&data, rounds);
 }

@@ -19,8 +19,16 @@ mod pca_grad;
 mod preprocessors;
 
 /// Every built-in plugin.
-const BUILTIN: &[&str] =
-    &["clora", "l2", "pca-grad", "lora-plus", "commonsense-qa", "arc", "boolq", "hellaswag"];
+const BUILTIN: &[&str] = &[
+    "clora",
+    "l2",
+    "pca-grad",
+    "lora-plus",
+    "commonsense-qa",
+    "arc",
+    "boolq",
+    "hellaswag",
+];
 
 /// GPT-2 small: 12 `c_attn` layers, 768 → 2304, LoRA rank 8.
 const GPT2_LAYERS: usize = 12;
@@ -31,7 +39,11 @@ const GPT2_RANK: usize = 8;
 /// The built component `plugins/<name>.wasm`, or a panic saying how to build it.
 fn wasm(name: &str) -> PathBuf {
     let path = support::plugin_wasm(name);
-    assert!(path.is_file(), "{} is missing: run host/scripts/build-plugins.sh", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run host/scripts/build-plugins.sh",
+        path.display()
+    );
     path
 }
 
@@ -45,7 +57,9 @@ fn runtime() -> (PluginRuntime, Logs) {
     let options = RuntimeOptions {
         cache_dir: None,
         log_sink: Arc::new(move |plugin: &str, level: LogLevel, message: &str| {
-            sink.lock().unwrap().push((plugin.to_string(), level, message.to_string()))
+            sink.lock()
+                .unwrap()
+                .push((plugin.to_string(), level, message.to_string()))
         }),
         ..RuntimeOptions::default()
     };
@@ -65,7 +79,10 @@ fn layers(count: usize, in_features: usize, out_features: usize, rank: usize) ->
             in_features,
             out_features,
             rank,
-            base_weight: Tensor::randn([out_features as i64, in_features as i64], (Kind::Float, Device::Cpu)),
+            base_weight: Tensor::randn(
+                [out_features as i64, in_features as i64],
+                (Kind::Float, Device::Cpu),
+            ),
         })
         .collect()
 }
@@ -74,10 +91,14 @@ fn layers(count: usize, in_features: usize, out_features: usize, rank: usize) ->
 /// require gradients. B is random too (not LoRA's zero init) so both terms matter.
 fn factors(layers: &[LayerSpec], kind: Kind) -> (Vec<Tensor>, Vec<Tensor>) {
     let make = |rows: usize, cols: usize| {
-        (Tensor::randn([rows as i64, cols as i64], (kind, Device::Cpu)) * 0.05).set_requires_grad(true)
+        (Tensor::randn([rows as i64, cols as i64], (kind, Device::Cpu)) * 0.05)
+            .set_requires_grad(true)
     };
     let a = layers.iter().map(|l| make(l.rank, l.in_features)).collect();
-    let b = layers.iter().map(|l| make(l.out_features, l.rank)).collect();
+    let b = layers
+        .iter()
+        .map(|l| make(l.out_features, l.rank))
+        .collect();
     (a, b)
 }
 

@@ -112,7 +112,10 @@ pub unsafe fn export_compute_penalty(
 pub unsafe fn post_return_compute_penalty(ret: *mut u8) {
     unsafe {
         if *ret != 0 {
-            free_leaked::<u8>(*ret.add(PTR).cast::<*mut u8>(), *ret.add(2 * PTR).cast::<usize>());
+            free_leaked::<u8>(
+                *ret.add(PTR).cast::<*mut u8>(),
+                *ret.add(2 * PTR).cast::<usize>(),
+            );
         }
     }
 }

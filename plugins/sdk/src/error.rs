@@ -84,6 +84,9 @@ mod tests {
     #[test]
     fn context_prefixes_the_message() {
         let r: std::result::Result<(), String> = Err("shape mismatch".into());
-        assert_eq!(r.context("A·P_in").unwrap_err().message(), "A·P_in: shape mismatch");
+        assert_eq!(
+            r.context("A·P_in").unwrap_err().message(),
+            "A·P_in: shape mismatch"
+        );
     }
 }

@@ -46,7 +46,13 @@ struct Instance<T> {
 
 #[doc(hidden)]
 pub fn describe<T: GradProcessor>(version: &str) -> PluginInfo {
-    meta::plugin_info(PluginKind::GradProcessor, T::NAME, version, T::DESCRIPTION, T::PARAMS)
+    meta::plugin_info(
+        PluginKind::GradProcessor,
+        T::NAME,
+        version,
+        T::DESCRIPTION,
+        T::PARAMS,
+    )
 }
 
 #[doc(hidden)]
@@ -55,7 +61,10 @@ pub fn init<T: GradProcessor>(params: Vec<Param>, layers: Vec<wit::Layer>) -> Re
     let layers: Vec<Layer> = layers.into_iter().map(Layer::from).collect();
     let count = layers.len();
     let plugin = T::init(&params, layers)?;
-    state::install(Instance { plugin, layers: count });
+    state::install(Instance {
+        plugin,
+        layers: count,
+    });
     Ok(())
 }
 

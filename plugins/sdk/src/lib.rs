@@ -65,8 +65,8 @@ pub mod prelude {
     pub use crate::data::{Field, MultipleChoice, Record, RowRng, Template};
     pub use crate::tensor::{self, Generator, Tensor, TensorExt};
     pub use crate::{
-        bail, log, register_grad_processor, register_preprocessor, register_regularizer,
-        Context, Error, Example, GradProcessor, Grads, Layer, ParamDecl, Params, Preprocessor,
-        Regularizer, Result,
+        bail, log, register_grad_processor, register_preprocessor, register_regularizer, Context,
+        Error, Example, GradProcessor, Grads, Layer, ParamDecl, Params, Preprocessor, Regularizer,
+        Result,
     };
 }

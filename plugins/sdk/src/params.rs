@@ -69,7 +69,15 @@ pub struct ParamDecl {
 
 impl ParamDecl {
     const fn new(name: &'static str, kind: Kind, default: Default, doc: &'static str) -> Self {
-        ParamDecl { name, kind, default, min: None, max: None, choices: &[], doc }
+        ParamDecl {
+            name,
+            kind,
+            default,
+            min: None,
+            max: None,
+            choices: &[],
+            doc,
+        }
     }
 
     /// A boolean parameter.
@@ -163,10 +171,14 @@ impl ParamDecl {
                 return Err(Error::new(format!("parameter `{name}`: {x} is not finite")));
             }
             if let Some(min) = self.min.filter(|min| x < *min) {
-                return Err(Error::new(format!("parameter `{name}`: {x} is below the minimum {min}")));
+                return Err(Error::new(format!(
+                    "parameter `{name}`: {x} is below the minimum {min}"
+                )));
             }
             if let Some(max) = self.max.filter(|max| x > *max) {
-                return Err(Error::new(format!("parameter `{name}`: {x} is above the maximum {max}")));
+                return Err(Error::new(format!(
+                    "parameter `{name}`: {x} is above the maximum {max}"
+                )));
             }
         }
         if let (Kind::Choice, Value::Text(t)) = (self.kind, &value) {
@@ -309,7 +321,10 @@ mod tests {
     ];
 
     fn p(name: &str, value: ParamValue) -> Param {
-        Param { name: name.into(), value }
+        Param {
+            name: name.into(),
+            value,
+        }
     }
 
     #[test]
@@ -323,7 +338,10 @@ mod tests {
     #[test]
     fn violations_are_named() {
         let err = |given| Params::resolve(SCHEMA, given).unwrap_err().to_string();
-        assert_eq!(err(vec![p("k", ParamValue::Integer(0))]), "parameter `k`: 0 is below the minimum 1");
+        assert_eq!(
+            err(vec![p("k", ParamValue::Integer(0))]),
+            "parameter `k`: 0 is below the minimum 1"
+        );
         assert_eq!(
             err(vec![p("k", ParamValue::Float(2.0))]),
             "parameter `k`: expected an integer, got the float 2"
@@ -337,6 +355,9 @@ mod tests {
             "unknown parameter `lambda` (known: k, scale, reduction)"
         );
         let params = Params::resolve(SCHEMA, vec![]).unwrap();
-        assert_eq!(params.int("nope").unwrap_err().to_string(), "parameter `nope` is not declared");
+        assert_eq!(
+            params.int("nope").unwrap_err().to_string(),
+            "parameter `nope` is not declared"
+        );
     }
 }

@@ -32,13 +32,22 @@ pub trait Preprocessor: Sized + 'static {
 impl Example {
     /// An example with this text and label.
     pub fn new(text: impl Into<String>, label: u32) -> Self {
-        Example { text: text.into(), label }
+        Example {
+            text: text.into(),
+            label,
+        }
     }
 }
 
 #[doc(hidden)]
 pub fn describe<T: Preprocessor>(version: &str) -> PluginInfo {
-    meta::plugin_info(PluginKind::Preprocessor, T::NAME, version, T::DESCRIPTION, T::PARAMS)
+    meta::plugin_info(
+        PluginKind::Preprocessor,
+        T::NAME,
+        version,
+        T::DESCRIPTION,
+        T::PARAMS,
+    )
 }
 
 #[doc(hidden)]
@@ -96,7 +105,10 @@ macro_rules! register_preprocessor {
                     first_row: u64,
                     records: ::std::vec::Vec<::std::string::String>,
                 ) -> ::std::vec::Vec<
-                    ::core::result::Result<::std::vec::Vec<__types::Example>, ::std::string::String>,
+                    ::core::result::Result<
+                        ::std::vec::Vec<__types::Example>,
+                        ::std::string::String,
+                    >,
                 > {
                     $crate::preprocessor::process_batch::<$plugin>(first_row, records)
                 }

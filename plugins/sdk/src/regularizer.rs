@@ -36,7 +36,13 @@ struct Instance<T> {
 
 #[doc(hidden)]
 pub fn describe<T: Regularizer>(version: &str) -> PluginInfo {
-    meta::plugin_info(PluginKind::Regularizer, T::NAME, version, T::DESCRIPTION, T::PARAMS)
+    meta::plugin_info(
+        PluginKind::Regularizer,
+        T::NAME,
+        version,
+        T::DESCRIPTION,
+        T::PARAMS,
+    )
 }
 
 #[doc(hidden)]
@@ -45,7 +51,10 @@ pub fn init<T: Regularizer>(params: Vec<Param>, layers: Vec<wit::Layer>) -> Resu
     let layers: Vec<Layer> = layers.into_iter().map(Layer::from).collect();
     let count = layers.len();
     let plugin = T::init(&params, layers)?;
-    state::install(Instance { plugin, layers: count });
+    state::install(Instance {
+        plugin,
+        layers: count,
+    });
     Ok(())
 }
 

@@ -22,7 +22,9 @@ pub(crate) fn with<T: 'static, R>(f: impl FnOnce(&mut T) -> Result<R>) -> Result
         let instance = slot
             .as_mut()
             .and_then(|boxed| boxed.downcast_mut::<T>())
-            .ok_or_else(|| Error::new("the plugin was not initialised (init must succeed first)"))?;
+            .ok_or_else(|| {
+                Error::new("the plugin was not initialised (init must succeed first)")
+            })?;
         f(instance)
     })
 }

@@ -85,7 +85,9 @@ impl TensorExt for Tensor {
     fn matrix_dims(&self) -> Result<(u64, u64)> {
         match self.shape().as_slice() {
             [rows, cols] => Ok((*rows, *cols)),
-            other => Err(Error::new(format!("expected a matrix, got shape {other:?}"))),
+            other => Err(Error::new(format!(
+                "expected a matrix, got shape {other:?}"
+            ))),
         }
     }
 

@@ -12,8 +12,18 @@ fn every_builtin_plugin_passes_plugins_check() {
             .arg(wasm(name))
             .output()
             .expect("run clora-host");
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        assert!(output.status.success(), "plugins check {name} failed:\n{text}");
-        assert!(text.contains(name), "plugins check {name} does not name the plugin:\n{text}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success(),
+            "plugins check {name} failed:\n{text}"
+        );
+        assert!(
+            text.contains(name),
+            "plugins check {name} does not name the plugin:\n{text}"
+        );
     }
 }

@@ -14,14 +14,24 @@ use clora_host::plugin::{GradProcessorPlugin, PluginRuntime};
 const LAYERS: usize = 3;
 
 fn load(rt: &PluginRuntime, toml: &str) -> GradProcessorPlugin {
-    rt.load_grad_processor(&wasm("pca-grad"), &params(toml), &layers(LAYERS, GPT2_IN, GPT2_OUT, GPT2_RANK), Device::Cpu)
-        .unwrap_or_else(|e| panic!("loading pca-grad with {toml:?}: {e}"))
+    rt.load_grad_processor(
+        &wasm("pca-grad"),
+        &params(toml),
+        &layers(LAYERS, GPT2_IN, GPT2_OUT, GPT2_RANK),
+        Device::Cpu,
+    )
+    .unwrap_or_else(|e| panic!("loading pca-grad with {toml:?}: {e}"))
 }
 
 /// Random gradients of A (r × in) and B (out × r) for every layer.
 fn random_grads() -> (Vec<Tensor>, Vec<Tensor>) {
-    let g = |rows: usize, cols: usize| Tensor::randn([rows as i64, cols as i64], (Kind::Float, Device::Cpu));
-    ((0..LAYERS).map(|_| g(GPT2_RANK, GPT2_IN)).collect(), (0..LAYERS).map(|_| g(GPT2_OUT, GPT2_RANK)).collect())
+    let g = |rows: usize, cols: usize| {
+        Tensor::randn([rows as i64, cols as i64], (Kind::Float, Device::Cpu))
+    };
+    (
+        (0..LAYERS).map(|_| g(GPT2_RANK, GPT2_IN)).collect(),
+        (0..LAYERS).map(|_| g(GPT2_OUT, GPT2_RANK)).collect(),
+    )
 }
 
 /// The reduced SVD (u, s, vh) of `g`, g = u·diag(s)·vh.
@@ -52,20 +62,40 @@ fn output_is_the_svd_reconstruction_for_each_components_and_factors_choice() {
     let (rt, _) = runtime();
     for components in [1i64, 2] {
         for factors in ["A", "B", "both"] {
-            let mut plugin = load(&rt, &format!("components = {components}\nfactors = \"{factors}\""));
+            let mut plugin = load(
+                &rt,
+                &format!("components = {components}\nfactors = \"{factors}\""),
+            );
             let (ga, gb) = random_grads();
             let (new_a, new_b) = plugin.process_grads(0, &ga, &gb).expect("process_grads");
-            let what = |f: &str, i: usize| format!("components = {components}, factors = {factors}: {f}[{i}]");
+            let what = |f: &str, i: usize| {
+                format!("components = {components}, factors = {factors}: {f}[{i}]")
+            };
             for i in 0..LAYERS {
-                let want_a = if factors == "B" { ga[i].shallow_clone() } else { svd_reconstruction(&ga[i], components) };
-                let want_b = if factors == "A" { gb[i].shallow_clone() } else { svd_reconstruction(&gb[i], components) };
+                let want_a = if factors == "B" {
+                    ga[i].shallow_clone()
+                } else {
+                    svd_reconstruction(&ga[i], components)
+                };
+                let want_b = if factors == "A" {
+                    gb[i].shallow_clone()
+                } else {
+                    svd_reconstruction(&gb[i], components)
+                };
                 assert_close(&new_a[i], &want_a, 1e-5, &what("A", i));
                 assert_close(&new_b[i], &want_b, 1e-5, &what("B", i));
             }
             if factors != "both" {
-                let untouched = if factors == "A" { (&new_b, &gb) } else { (&new_a, &ga) };
+                let untouched = if factors == "A" {
+                    (&new_b, &gb)
+                } else {
+                    (&new_a, &ga)
+                };
                 for (got, given) in untouched.0.iter().zip(untouched.1) {
-                    assert!(got.equal(given), "the unprocessed factor must pass unchanged");
+                    assert!(
+                        got.equal(given),
+                        "the unprocessed factor must pass unchanged"
+                    );
                 }
             }
         }
@@ -76,7 +106,14 @@ fn output_is_the_svd_reconstruction_for_each_components_and_factors_choice() {
 fn components_at_or_above_the_rank_leave_gradients_unchanged() {
     let (rt, logs) = runtime();
     let mut plugin = load(&rt, "components = 8");
-    assert!(logs.lock().unwrap().iter().any(|(_, _, m)| m.contains("components = 8 ≥ rank 8")), "{:?}", logs.lock().unwrap());
+    assert!(
+        logs.lock()
+            .unwrap()
+            .iter()
+            .any(|(_, _, m)| m.contains("components = 8 ≥ rank 8")),
+        "{:?}",
+        logs.lock().unwrap()
+    );
     let (ga, gb) = random_grads();
     let (new_a, new_b) = plugin.process_grads(0, &ga, &gb).expect("process_grads");
     for i in 0..LAYERS {
@@ -99,11 +136,19 @@ fn refresh_every_keeps_the_projector_between_refreshes_like_galore() {
     let (u_a3, _) = singular_vectors(&steps[3].0[0], n);
     let (_, vh_b3) = singular_vectors(&steps[3].1[0], n);
     for (step, (ga, gb)) in steps.iter().enumerate() {
-        let (new_a, new_b) = plugin.process_grads(step as u64, ga, gb).expect("process_grads");
+        let (new_a, new_b) = plugin
+            .process_grads(step as u64, ga, gb)
+            .expect("process_grads");
         let (want_a, want_b) = match step {
             0 | 3 => (svd_reconstruction(&ga[0], n), svd_reconstruction(&gb[0], n)),
-            1 | 2 => (u_a.matmul(&u_a.tr().matmul(&ga[0])), gb[0].matmul(&vh_b.tr()).matmul(&vh_b)),
-            _ => (u_a3.matmul(&u_a3.tr().matmul(&ga[0])), gb[0].matmul(&vh_b3.tr()).matmul(&vh_b3)),
+            1 | 2 => (
+                u_a.matmul(&u_a.tr().matmul(&ga[0])),
+                gb[0].matmul(&vh_b.tr()).matmul(&vh_b),
+            ),
+            _ => (
+                u_a3.matmul(&u_a3.tr().matmul(&ga[0])),
+                gb[0].matmul(&vh_b3.tr()).matmul(&vh_b3),
+            ),
         };
         assert_close(&new_a[0], &want_a, 1e-5, &format!("step {step}: A"));
         assert_close(&new_b[0], &want_b, 1e-5, &format!("step {step}: B"));

@@ -18,7 +18,8 @@ type Converted = Vec<Result<Vec<Example>, String>>;
 
 fn load(name: &str, toml: &str) -> PreprocessorPlugin {
     let (rt, _) = runtime();
-    rt.load_preprocessor(&wasm(name), &params(toml)).unwrap_or_else(|e| panic!("loading {name}: {e}"))
+    rt.load_preprocessor(&wasm(name), &params(toml))
+        .unwrap_or_else(|e| panic!("loading {name}: {e}"))
 }
 
 fn write_jsonl(dir: &Path, name: &str, rows: &[Value]) -> PathBuf {
@@ -33,7 +34,12 @@ fn write_parquet(dir: &Path, name: &str, rows: &[Value]) -> PathBuf {
     let jsonl = write_jsonl(dir, &format!("{name}.hub"), rows);
     let parquet = dir.join(format!("{name}.parquet"));
     let script = support::repo_root().join("tests/python/jsonl_to_parquet.py");
-    let status = Command::new(support::venv_python()).arg(script).arg(&jsonl).arg(&parquet).status().expect("python");
+    let status = Command::new(support::venv_python())
+        .arg(script)
+        .arg(&jsonl)
+        .arg(&parquet)
+        .status()
+        .expect("python");
     assert!(status.success(), "jsonl_to_parquet.py failed");
     parquet
 }
@@ -52,7 +58,11 @@ fn read_rows(path: &Path) -> Vec<String> {
 fn convert(plugin: &mut PreprocessorPlugin, rows: &[String], batch: usize) -> Converted {
     let mut out = Vec::new();
     for (i, chunk) in rows.chunks(batch).enumerate() {
-        out.extend(plugin.process_batch((i * batch) as u64, chunk).expect("process_batch"));
+        out.extend(
+            plugin
+                .process_batch((i * batch) as u64, chunk)
+                .expect("process_batch"),
+        );
     }
     out
 }
@@ -66,33 +76,63 @@ fn convert_both_schemas(name: &str, toml: &str, original: &[Value], hub: &[Value
     let mut plugin = load(name, toml);
     let whole = convert(&mut plugin, &original_rows, original_rows.len());
     for batch in [1, 3] {
-        assert_eq!(convert(&mut plugin, &original_rows, batch), whole, "{name}: batches of {batch} differ");
+        assert_eq!(
+            convert(&mut plugin, &original_rows, batch),
+            whole,
+            "{name}: batches of {batch} differ"
+        );
     }
-    assert_eq!(convert(&mut plugin, &hub_rows, 2), whole, "{name}: the Hub schema gives other examples");
-    assert_eq!(convert(&mut load(name, toml), &original_rows, 4), whole, "{name}: not deterministic");
+    assert_eq!(
+        convert(&mut plugin, &hub_rows, 2),
+        whole,
+        "{name}: the Hub schema gives other examples"
+    );
+    assert_eq!(
+        convert(&mut load(name, toml), &original_rows, 4),
+        whole,
+        "{name}: not deterministic"
+    );
     whole
 }
 
 fn ok(results: &Converted) -> Vec<&Vec<Example>> {
-    results.iter().map(|r| r.as_ref().unwrap_or_else(|e| panic!("unexpected row error: {e}"))).collect()
+    results
+        .iter()
+        .map(|r| {
+            r.as_ref()
+                .unwrap_or_else(|e| panic!("unexpected row error: {e}"))
+        })
+        .collect()
 }
 
 fn ex(text: &str, label: u32) -> Example {
-    Example { text: text.to_string(), label }
+    Example {
+        text: text.to_string(),
+        label,
+    }
 }
 
 /// The error messages of `rows` (each must be rejected).
 fn errors(name: &str, rows: &[&str]) -> Vec<String> {
     let rows: Vec<String> = rows.iter().map(|s| s.to_string()).collect();
     let mut plugin = load(name, "");
-    plugin.process_batch(0, &rows).expect("process_batch").into_iter().map(|r| r.expect_err("row must be rejected")).collect()
+    plugin
+        .process_batch(0, &rows)
+        .expect("process_batch")
+        .into_iter()
+        .map(|r| r.expect_err("row must be rejected"))
+        .collect()
 }
 
 // --- multiple choice (CommonsenseQA, ARC) --------------------------------------------
 
 /// A question in the original layout (`question.stem`, `question.choices`) and the Hub's.
 fn mc_rows(stem: &str, labels: &[&str], texts: &[&str], key: &str) -> (Value, Value) {
-    let choices: Vec<Value> = labels.iter().zip(texts).map(|(l, t)| json!({"label": l, "text": t})).collect();
+    let choices: Vec<Value> = labels
+        .iter()
+        .zip(texts)
+        .map(|(l, t)| json!({"label": l, "text": t}))
+        .collect();
     let original = json!({"answerKey": key, "id": stem, "question": {"question_concept": "c", "choices": choices, "stem": stem}});
     let hub = json!({"id": stem, "question": stem, "question_concept": "c", "choices": {"label": labels, "text": texts}, "answerKey": key});
     (original, hub)
@@ -128,17 +168,43 @@ fn check_multiple_choice(name: &str, labels: &[&str]) {
     let mut wrong_positions = std::collections::BTreeSet::new();
     for (examples, (question, wrong, correct)) in ok(&out).into_iter().zip(&expected) {
         assert_eq!(examples.len(), 2);
-        assert_eq!(examples[0], ex(&format!("Question: {question} Answer: {correct}"), 1));
-        let negative = examples[1].text.strip_prefix(&format!("Question: {question} Answer: ")).expect("template");
+        assert_eq!(
+            examples[0],
+            ex(&format!("Question: {question} Answer: {correct}"), 1)
+        );
+        let negative = examples[1]
+            .text
+            .strip_prefix(&format!("Question: {question} Answer: "))
+            .expect("template");
         assert_eq!(examples[1].label, 0);
-        let position = wrong.iter().position(|w| w == negative).unwrap_or_else(|| panic!("{negative:?} is not a wrong answer"));
+        let position = wrong
+            .iter()
+            .position(|w| w == negative)
+            .unwrap_or_else(|| panic!("{negative:?} is not a wrong answer"));
         wrong_positions.insert(position);
     }
-    assert!(wrong_positions.len() >= 3, "{name}: wrong answers always at {wrong_positions:?}");
+    assert!(
+        wrong_positions.len() >= 3,
+        "{name}: wrong answers always at {wrong_positions:?}"
+    );
     let reseeded = convert_both_schemas(name, "seed = 7", &original, &hub);
-    assert_ne!(reseeded, out, "{name}: the seed does not change the wrong answers");
-    let custom = convert_both_schemas(name, "template = \"Q={question} A={answer} {{x}}\"", &original[12..], &hub[12..]);
-    assert_eq!(ok(&custom)[0], &vec![ex("Q=Two options? A=no {x}", 1), ex("Q=Two options? A=yes {x}", 0)]);
+    assert_ne!(
+        reseeded, out,
+        "{name}: the seed does not change the wrong answers"
+    );
+    let custom = convert_both_schemas(
+        name,
+        "template = \"Q={question} A={answer} {{x}}\"",
+        &original[12..],
+        &hub[12..],
+    );
+    assert_eq!(
+        ok(&custom)[0],
+        &vec![
+            ex("Q=Two options? A=no {x}", 1),
+            ex("Q=Two options? A=yes {x}", 0)
+        ]
+    );
 }
 
 #[test]
@@ -166,13 +232,32 @@ fn multiple_choice_rows_are_rejected_with_precise_messages() {
         ],
     );
     assert_eq!(csqa[0], "missing field `question.stem`");
-    assert_eq!(csqa[1], "answerKey \"F\" is not one of the choice labels A, B");
+    assert_eq!(
+        csqa[1],
+        "answerKey \"F\" is not one of the choice labels A, B"
+    );
     assert_eq!(csqa[2], "missing field `answerKey`");
-    assert!(csqa[3].starts_with("invalid JSON: EOF while parsing"), "{}", csqa[3]);
-    assert_eq!(csqa[4], "field `choices.label` has 2 entries but `choices.text` has 1");
+    assert!(
+        csqa[3].starts_with("invalid JSON: EOF while parsing"),
+        "{}",
+        csqa[3]
+    );
+    assert_eq!(
+        csqa[4],
+        "field `choices.label` has 2 entries but `choices.text` has 1"
+    );
     assert_eq!(csqa[5], "field `answerKey` is empty (an unlabelled split?)");
-    let arc = errors("arc", &[r#"{"id":"x","question":{"stem":"Q","choices":[{"text":"x","label":"A"}]},"answerKey":"A"}"#, "[1, 2]"]);
-    assert_eq!(arc[0], "field `question.choices` needs at least 2 choices, got 1");
+    let arc = errors(
+        "arc",
+        &[
+            r#"{"id":"x","question":{"stem":"Q","choices":[{"text":"x","label":"A"}]},"answerKey":"A"}"#,
+            "[1, 2]",
+        ],
+    );
+    assert_eq!(
+        arc[0],
+        "field `question.choices` needs at least 2 choices, got 1"
+    );
     assert_eq!(arc[1], "a record must be a JSON object, got an array");
 }
 
@@ -196,36 +281,67 @@ fn a_bad_row_does_not_disturb_its_neighbours() {
 fn a_template_with_an_unknown_placeholder_is_refused_at_init() {
     let (rt, _) = runtime();
     let err = rt
-        .load_preprocessor(&wasm("commonsense-qa"), &params("template = \"{question} {choices}\""))
+        .load_preprocessor(
+            &wasm("commonsense-qa"),
+            &params("template = \"{question} {choices}\""),
+        )
         .err()
         .expect("init must fail")
         .to_string();
-    assert!(err.contains("unknown placeholder {choices} (known: {question}, {answer})"), "{err}");
+    assert!(
+        err.contains("unknown placeholder {choices} (known: {question}, {answer})"),
+        "{err}"
+    );
 }
 
 // --- BoolQ ---------------------------------------------------------------------------
 
 #[test]
 fn boolq_converts_both_schemas() {
-    let rows = [("is the sky blue", "The sky is blue.", true), ("do fish fly", "Fish swim.", false)];
-    let original: Vec<Value> =
-        rows.iter().map(|(q, p, a)| json!({"question": q, "title": "T", "answer": a, "passage": p})).collect();
-    let hub: Vec<Value> = rows.iter().map(|(q, p, a)| json!({"question": q, "answer": a, "passage": p})).collect();
+    let rows = [
+        ("is the sky blue", "The sky is blue.", true),
+        ("do fish fly", "Fish swim.", false),
+    ];
+    let original: Vec<Value> = rows
+        .iter()
+        .map(|(q, p, a)| json!({"question": q, "title": "T", "answer": a, "passage": p}))
+        .collect();
+    let hub: Vec<Value> = rows
+        .iter()
+        .map(|(q, p, a)| json!({"question": q, "answer": a, "passage": p}))
+        .collect();
     let out = convert_both_schemas("boolq", "", &original, &hub);
     assert_eq!(
         ok(&out),
         [
-            &vec![ex("Passage: The sky is blue. Question: is the sky blue?", 1)],
+            &vec![ex(
+                "Passage: The sky is blue. Question: is the sky blue?",
+                1
+            )],
             &vec![ex("Passage: Fish swim. Question: do fish fly?", 0)],
         ]
     );
-    let custom = convert_both_schemas("boolq", "template = \"{question}|{passage}\"", &original, &hub);
+    let custom = convert_both_schemas(
+        "boolq",
+        "template = \"{question}|{passage}\"",
+        &original,
+        &hub,
+    );
     assert_eq!(ok(&custom)[1], &vec![ex("do fish fly|Fish swim.", 0)]);
     let errs = errors(
         "boolq",
-        &[r#"{"question":"q","passage":"p","answer":"yes"}"#, r#"{"question":"q","answer":true}"#],
+        &[
+            r#"{"question":"q","passage":"p","answer":"yes"}"#,
+            r#"{"question":"q","answer":true}"#,
+        ],
     );
-    assert_eq!(errs, ["field `answer` must be a boolean, got a string", "missing field `passage`"]);
+    assert_eq!(
+        errs,
+        [
+            "field `answer` must be a boolean, got a string",
+            "missing field `passage`"
+        ]
+    );
 }
 
 // --- HellaSwag -----------------------------------------------------------------------
@@ -248,14 +364,36 @@ fn hellaswag_converts_both_schemas() {
     let out = convert_both_schemas("hellaswag", "", &original, &hub);
     let mut wrong_positions = std::collections::BTreeSet::new();
     for (examples, (context, endings, label)) in ok(&out).into_iter().zip(&gold) {
-        assert_eq!(examples[0], ex(&format!("Context: {context} Ending: {}", endings[*label]), 1));
-        let negative = examples[1].text.strip_prefix(&format!("Context: {context} Ending: ")).expect("template");
-        let position = endings.iter().position(|e| e == negative).expect("one of the endings");
-        assert!(position != *label && examples[1].label == 0, "the negative is the gold ending");
+        assert_eq!(
+            examples[0],
+            ex(
+                &format!("Context: {context} Ending: {}", endings[*label]),
+                1
+            )
+        );
+        let negative = examples[1]
+            .text
+            .strip_prefix(&format!("Context: {context} Ending: "))
+            .expect("template");
+        let position = endings
+            .iter()
+            .position(|e| e == negative)
+            .expect("one of the endings");
+        assert!(
+            position != *label && examples[1].label == 0,
+            "the negative is the gold ending"
+        );
         wrong_positions.insert(position);
     }
-    assert_eq!(wrong_positions.len(), 4, "wrong endings drawn from every position over 12 rows");
-    assert_ne!(convert_both_schemas("hellaswag", "seed = 1", &original, &hub), out);
+    assert_eq!(
+        wrong_positions.len(),
+        4,
+        "wrong endings drawn from every position over 12 rows"
+    );
+    assert_ne!(
+        convert_both_schemas("hellaswag", "seed = 1", &original, &hub),
+        out
+    );
 
     let endings = r#"["a","b","c","d"]"#;
     let errs = errors(
@@ -268,9 +406,18 @@ fn hellaswag_converts_both_schemas() {
             r#"{"ctx":"c","endings":["a",3],"label":0}"#,
         ],
     );
-    assert_eq!(errs[0], "field `label` = 4 is out of range for 4 endings (0..=3)");
-    assert_eq!(errs[1], "field `label` = -1 is out of range for 4 endings (0..=3)");
-    assert_eq!(errs[2], "field `label` must be an integer, got the string \"\"");
+    assert_eq!(
+        errs[0],
+        "field `label` = 4 is out of range for 4 endings (0..=3)"
+    );
+    assert_eq!(
+        errs[1],
+        "field `label` = -1 is out of range for 4 endings (0..=3)"
+    );
+    assert_eq!(
+        errs[2],
+        "field `label` must be an integer, got the string \"\""
+    );
     assert_eq!(errs[3], "missing field `ctx`");
     assert_eq!(errs[4], "field `endings[1]` must be a string, got a number");
 }

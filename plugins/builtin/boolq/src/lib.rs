@@ -23,14 +23,19 @@ impl Preprocessor for BoolQ {
     )];
 
     fn init(params: &Params) -> Result<Self> {
-        Ok(BoolQ { template: Template::parse(params.text("template")?, &["passage", "question"])? })
+        Ok(BoolQ {
+            template: Template::parse(params.text("template")?, &["passage", "question"])?,
+        })
     }
 
     fn convert(&self, _row: u64, record: &Record) -> Result<Vec<Example>> {
         let question = record.get("question")?.str()?;
         let passage = record.get("passage")?.str()?;
         let answer = record.get("answer")?.bool()?;
-        Ok(vec![Example::new(self.template.render(&[passage, question]), u32::from(answer))])
+        Ok(vec![Example::new(
+            self.template.render(&[passage, question]),
+            u32::from(answer),
+        )])
     }
 }
 

@@ -50,7 +50,12 @@ const PARAMS: &[ParamDecl] = &[
          reference code; λ itself is set in the training config.",
     )
     .min(0.0),
-    ParamDecl::int("seed", 0, "Seeds the plugin-local generator P is drawn from.").min(0.0),
+    ParamDecl::int(
+        "seed",
+        0,
+        "Seeds the plugin-local generator P is drawn from.",
+    )
+    .min(0.0),
 ];
 
 /// The fixed projectors of one layer.
@@ -79,9 +84,14 @@ fn projector(generator: &Generator, init: Init, dim: u64, k: u64) -> Result<Tens
     let cols = k.min(dim);
     Ok(match init {
         Init::Orthogonal => generator.orthogonal(dim, cols)?,
-        Init::Gaussian => generator.randn(&[dim, cols])?.mul_scalar(1.0 / (dim as f64).sqrt())?,
+        Init::Gaussian => generator
+            .randn(&[dim, cols])?
+            .mul_scalar(1.0 / (dim as f64).sqrt())?,
         Init::Identity if cols == dim => tensor::eye(dim)?,
-        Init::Identity => tensor::cat(&[&tensor::eye(cols)?, &tensor::zeros(&[dim - cols, cols])?], 0)?,
+        Init::Identity => tensor::cat(
+            &[&tensor::eye(cols)?, &tensor::zeros(&[dim - cols, cols])?],
+            0,
+        )?,
     })
 }
 
@@ -126,8 +136,16 @@ impl Regularizer for Clora {
                 .with_context(|| format!("layer {}: P_out", layer.name))?;
             projectors.push(Projectors { p_in, p_out });
         }
-        let factor = if mean && !layers.is_empty() { scale / layers.len() as f64 } else { scale };
-        Ok(Clora { layers: projectors, factor, dtype: Dtype::Float32 })
+        let factor = if mean && !layers.is_empty() {
+            scale / layers.len() as f64
+        } else {
+            scale
+        };
+        Ok(Clora {
+            layers: projectors,
+            factor,
+            dtype: Dtype::Float32,
+        })
     }
 
     fn compute_penalty(&mut self, _step: u64, a: &[Tensor], b: &[Tensor]) -> Result<Tensor> {

@@ -40,7 +40,10 @@ impl Preprocessor for HellaSwag {
         let context = record.get("ctx")?.str()?;
         let endings = record.get("endings")?.str_array()?;
         if endings.len() < 2 {
-            bail!("field `endings` needs at least 2 endings, got {}", endings.len());
+            bail!(
+                "field `endings` needs at least 2 endings, got {}",
+                endings.len()
+            );
         }
         let label = record.get("label")?.int_or_numeric_str()?;
         let gold = usize::try_from(label)
@@ -55,7 +58,10 @@ impl Preprocessor for HellaSwag {
             })?;
         let question = MultipleChoice {
             question: context,
-            choices: endings.into_iter().map(|text| Choice { label: "", text }).collect(),
+            choices: endings
+                .into_iter()
+                .map(|text| Choice { label: "", text })
+                .collect(),
             answer: gold,
         };
         Ok(question.binary_examples(&self.template, &mut RowRng::new(self.seed, row)))

@@ -21,13 +21,18 @@ impl Regularizer for L2 {
     )];
 
     fn init(params: &Params, _layers: Vec<Layer>) -> Result<Self> {
-        Ok(L2 { mean: params.text("reduction")? == "mean" })
+        Ok(L2 {
+            mean: params.text("reduction")? == "mean",
+        })
     }
 
     fn compute_penalty(&mut self, _step: u64, a: &[Tensor], b: &[Tensor]) -> Result<Tensor> {
         let mut terms = Vec::with_capacity(a.len());
         for (i, (a, b)) in a.iter().zip(b).enumerate() {
-            let term = a.sq_sum()?.add(&b.sq_sum()?).with_context(|| format!("layer {i}"))?;
+            let term = a
+                .sq_sum()?
+                .add(&b.sq_sum()?)
+                .with_context(|| format!("layer {i}"))?;
             terms.push(term);
         }
         let total = tensor::sum_all(&terms)?;

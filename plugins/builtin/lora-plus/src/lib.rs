@@ -14,20 +14,24 @@ struct LoraPlus {
 impl GradProcessor for LoraPlus {
     const NAME: &'static str = "lora-plus";
     const DESCRIPTION: &'static str = "LoRA+: scales B's gradient by `ratio`, A's unchanged.";
-    const PARAMS: &'static [ParamDecl] = &[ParamDecl::float(
-        "ratio",
-        16.0,
-        "Factor on B's gradient (LoRA+'s η_B/η_A).",
-    )
-    .min(0.0)];
+    const PARAMS: &'static [ParamDecl] =
+        &[ParamDecl::float("ratio", 16.0, "Factor on B's gradient (LoRA+'s η_B/η_A).").min(0.0)];
 
     fn init(params: &Params, _layers: Vec<Layer>) -> Result<Self> {
-        Ok(LoraPlus { ratio: params.float("ratio")? })
+        Ok(LoraPlus {
+            ratio: params.float("ratio")?,
+        })
     }
 
     fn process_grads(&mut self, _step: u64, grad_a: &[Tensor], grad_b: &[Tensor]) -> Result<Grads> {
-        let a = grad_a.iter().map(|g| Ok(g.detach()?)).collect::<Result<Vec<_>>>()?;
-        let b = grad_b.iter().map(|g| Ok(g.mul_scalar(self.ratio)?)).collect::<Result<Vec<_>>>()?;
+        let a = grad_a
+            .iter()
+            .map(|g| Ok(g.detach()?))
+            .collect::<Result<Vec<_>>>()?;
+        let b = grad_b
+            .iter()
+            .map(|g| Ok(g.mul_scalar(self.ratio)?))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Grads { a, b })
     }
 }

@@ -76,7 +76,11 @@ impl Config {
         let vh = svd.vh.narrow(0, 0, n)?;
         let reconstruction = u.mul(&s)?.matmul(&vh)?;
         if self.refresh_every > 1 {
-            *basis = Some(if rows <= cols { Basis::Left(u) } else { Basis::Right(vh) });
+            *basis = Some(if rows <= cols {
+                Basis::Left(u)
+            } else {
+                Basis::Right(vh)
+            });
         }
         Ok(reconstruction)
     }
@@ -120,7 +124,10 @@ impl GradProcessor for PcaGrad {
             ));
         }
         Ok(PcaGrad {
-            config: Config { components, refresh_every: params.uint("refresh_every")? },
+            config: Config {
+                components,
+                refresh_every: params.uint("refresh_every")?,
+            },
             do_a: factors != "B",
             do_b: factors != "A",
             bases_a: layers.iter().map(|_| None).collect(),
@@ -129,8 +136,12 @@ impl GradProcessor for PcaGrad {
     }
 
     fn process_grads(&mut self, step: u64, grad_a: &[Tensor], grad_b: &[Tensor]) -> Result<Grads> {
-        let a = self.config.process_all(step, grad_a, &mut self.bases_a, self.do_a, "A")?;
-        let b = self.config.process_all(step, grad_b, &mut self.bases_b, self.do_b, "B")?;
+        let a = self
+            .config
+            .process_all(step, grad_a, &mut self.bases_a, self.do_a, "A")?;
+        let b = self
+            .config
+            .process_all(step, grad_b, &mut self.bases_b, self.do_b, "B")?;
         Ok(Grads { a, b })
     }
 }

@@ -39,7 +39,10 @@ impl<'a> MultipleChoice<'a> {
     pub fn from_record(record: &'a Record) -> Result<Self> {
         let question_field = record.get("question")?;
         let (question, choices_field) = if question_field.is_object() {
-            (question_field.get("stem")?.str()?, question_field.get("choices")?)
+            (
+                question_field.get("stem")?.str()?,
+                question_field.get("choices")?,
+            )
         } else {
             (question_field.str()?, record.get("choices")?)
         };
@@ -53,16 +56,25 @@ impl<'a> MultipleChoice<'a> {
         }
         let key = record.get("answerKey")?.str()?;
         if key.trim().is_empty() {
-            return Err(Error::new("field `answerKey` is empty (an unlabelled split?)"));
+            return Err(Error::new(
+                "field `answerKey` is empty (an unlabelled split?)",
+            ));
         }
-        let answer = choices.iter().position(|c| c.label == key.trim()).ok_or_else(|| {
-            let labels: Vec<&str> = choices.iter().map(|c| c.label).collect();
-            Error::new(format!(
-                "answerKey {key:?} is not one of the choice labels {}",
-                labels.join(", ")
-            ))
-        })?;
-        Ok(MultipleChoice { question, choices, answer })
+        let answer = choices
+            .iter()
+            .position(|c| c.label == key.trim())
+            .ok_or_else(|| {
+                let labels: Vec<&str> = choices.iter().map(|c| c.label).collect();
+                Error::new(format!(
+                    "answerKey {key:?} is not one of the choice labels {}",
+                    labels.join(", ")
+                ))
+            })?;
+        Ok(MultipleChoice {
+            question,
+            choices,
+            answer,
+        })
     }
 
     /// The correct option.
@@ -74,9 +86,15 @@ impl<'a> MultipleChoice<'a> {
     /// label 1, then the question with one other option drawn uniformly by `rng` →
     /// label 0. `template` takes the values (question, option text) in that order.
     pub fn binary_examples(&self, template: &Template, rng: &mut RowRng) -> Vec<Example> {
-        let mut examples = vec![Example::new(template.render(&[self.question, self.correct().text]), 1)];
+        let mut examples = vec![Example::new(
+            template.render(&[self.question, self.correct().text]),
+            1,
+        )];
         if let Some(wrong) = rng.pick_other(self.choices.len(), self.answer) {
-            examples.push(Example::new(template.render(&[self.question, self.choices[wrong].text]), 0));
+            examples.push(Example::new(
+                template.render(&[self.question, self.choices[wrong].text]),
+                0,
+            ));
         }
         examples
     }
@@ -98,12 +116,21 @@ fn parse_choices<'a>(field: &Field<'a>) -> Result<Vec<Choice<'a>>> {
                 texts.len()
             )));
         }
-        Ok(labels.into_iter().zip(texts).map(|(label, text)| Choice { label, text }).collect())
+        Ok(labels
+            .into_iter()
+            .zip(texts)
+            .map(|(label, text)| Choice { label, text })
+            .collect())
     } else {
         field
             .array()?
             .iter()
-            .map(|c| Ok(Choice { label: c.get("label")?.str()?, text: c.get("text")?.str()? }))
+            .map(|c| {
+                Ok(Choice {
+                    label: c.get("label")?.str()?,
+                    text: c.get("text")?.str()?,
+                })
+            })
             .collect()
     }
 }
@@ -115,14 +142,19 @@ mod tests {
     fn mc(json: &str) -> Result<(String, Vec<(String, String)>, usize)> {
         let record = Record::parse(json)?;
         let q = MultipleChoice::from_record(&record)?;
-        let choices = q.choices.iter().map(|c| (c.label.to_string(), c.text.to_string())).collect();
+        let choices = q
+            .choices
+            .iter()
+            .map(|c| (c.label.to_string(), c.text.to_string()))
+            .collect();
         Ok((q.question.to_string(), choices, q.answer))
     }
 
     #[test]
     fn both_layouts_give_the_same_question() {
         let original = r#"{"answerKey":"B","question":{"stem":"Q?","choices":[{"label":"A","text":"x"},{"label":"B","text":"y"}]}}"#;
-        let hub = r#"{"question":"Q?","choices":{"label":["A","B"],"text":["x","y"]},"answerKey":"B"}"#;
+        let hub =
+            r#"{"question":"Q?","choices":{"label":["A","B"],"text":["x","y"]},"answerKey":"B"}"#;
         assert_eq!(mc(original).unwrap(), mc(hub).unwrap());
         assert_eq!(mc(hub).unwrap().2, 1);
     }
@@ -135,11 +167,15 @@ mod tests {
             "field `choices.label` has 2 entries but `choices.text` has 1"
         );
         assert_eq!(
-            err(r#"{"question":"Q","choices":{"label":["A","B"],"text":["x","y"]},"answerKey":"E"}"#),
+            err(
+                r#"{"question":"Q","choices":{"label":["A","B"],"text":["x","y"]},"answerKey":"E"}"#
+            ),
             "answerKey \"E\" is not one of the choice labels A, B"
         );
         assert_eq!(
-            err(r#"{"question":"Q","choices":{"label":["A","B"],"text":["x","y"]},"answerKey":""}"#),
+            err(
+                r#"{"question":"Q","choices":{"label":["A","B"],"text":["x","y"]},"answerKey":""}"#
+            ),
             "field `answerKey` is empty (an unlabelled split?)"
         );
         assert_eq!(

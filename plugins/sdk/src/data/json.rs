@@ -36,7 +36,10 @@ impl Record {
     pub fn get_opt(&self, key: &str) -> Option<Field<'_>> {
         match self.object.get(key) {
             None | Some(Value::Null) => None,
-            Some(value) => Some(Field { value, path: key.to_string() }),
+            Some(value) => Some(Field {
+                value,
+                path: key.to_string(),
+            }),
         }
     }
 }
@@ -62,14 +65,18 @@ impl<'a> Field<'a> {
     /// A field of this object.
     pub fn get(&self, key: &str) -> Result<Field<'a>> {
         self.object()?;
-        self.get_opt(key).ok_or_else(|| missing(&format!("{}.{key}", self.path)))
+        self.get_opt(key)
+            .ok_or_else(|| missing(&format!("{}.{key}", self.path)))
     }
 
     /// A field of this object, `None` when absent, null, or when this is no object.
     pub fn get_opt(&self, key: &str) -> Option<Field<'a>> {
         match self.value.get(key) {
             None | Some(Value::Null) => None,
-            Some(value) => Some(Field { value, path: format!("{}.{key}", self.path) }),
+            Some(value) => Some(Field {
+                value,
+                path: format!("{}.{key}", self.path),
+            }),
         }
     }
 
@@ -84,7 +91,9 @@ impl<'a> Field<'a> {
     }
 
     fn object(&self) -> Result<&'a Map<String, Value>> {
-        self.value.as_object().ok_or_else(|| self.wrong("an object"))
+        self.value
+            .as_object()
+            .ok_or_else(|| self.wrong("an object"))
     }
 
     /// This value as a string.
@@ -105,7 +114,10 @@ impl<'a> Field<'a> {
                 Error::new(format!("field `{}` must be an integer, got {n}", self.path))
             }),
             Value::String(s) => s.trim().parse::<i64>().map_err(|_| {
-                Error::new(format!("field `{}` must be an integer, got the string {s:?}", self.path))
+                Error::new(format!(
+                    "field `{}` must be an integer, got the string {s:?}",
+                    self.path
+                ))
             }),
             _ => Err(self.wrong("an integer")),
         }
@@ -113,11 +125,17 @@ impl<'a> Field<'a> {
 
     /// The elements of this array.
     pub fn array(&self) -> Result<Vec<Field<'a>>> {
-        let items = self.value.as_array().ok_or_else(|| self.wrong("an array"))?;
+        let items = self
+            .value
+            .as_array()
+            .ok_or_else(|| self.wrong("an array"))?;
         Ok(items
             .iter()
             .enumerate()
-            .map(|(i, value)| Field { value, path: format!("{}[{i}]", self.path) })
+            .map(|(i, value)| Field {
+                value,
+                path: format!("{}[{i}]", self.path),
+            })
             .collect())
     }
 
@@ -156,22 +174,36 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_path() {
-        let r = Record::parse(r#"{"question": {"stem": 3, "choices": [{"label": "A"}]}, "x": null}"#)
-            .unwrap();
+        let r =
+            Record::parse(r#"{"question": {"stem": 3, "choices": [{"label": "A"}]}, "x": null}"#)
+                .unwrap();
         let q = r.get("question").unwrap();
-        assert_eq!(q.get("stem").unwrap().str().unwrap_err().to_string(),
-            "field `question.stem` must be a string, got a number");
+        assert_eq!(
+            q.get("stem").unwrap().str().unwrap_err().to_string(),
+            "field `question.stem` must be a string, got a number"
+        );
         let choice = &q.get("choices").unwrap().array().unwrap()[0];
-        assert_eq!(choice.get("text").unwrap_err().to_string(), "missing field `question.choices[0].text`");
+        assert_eq!(
+            choice.get("text").unwrap_err().to_string(),
+            "missing field `question.choices[0].text`"
+        );
         assert_eq!(r.get("x").unwrap_err().to_string(), "missing field `x`");
-        assert_eq!(r.get("answer").unwrap_err().to_string(), "missing field `answer`");
+        assert_eq!(
+            r.get("answer").unwrap_err().to_string(),
+            "missing field `answer`"
+        );
     }
 
     #[test]
     fn bad_json_and_non_objects_are_rejected() {
-        assert!(Record::parse("{").unwrap_err().to_string().starts_with("invalid JSON: "));
-        assert_eq!(Record::parse("[1]").unwrap_err().to_string(),
-            "a record must be a JSON object, got an array");
+        assert!(Record::parse("{")
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid JSON: "));
+        assert_eq!(
+            Record::parse("[1]").unwrap_err().to_string(),
+            "a record must be a JSON object, got an array"
+        );
     }
 
     #[test]
@@ -179,9 +211,21 @@ mod tests {
         let r = Record::parse(r#"{"a": 2, "b": "3", "c": "x", "d": 1.5}"#).unwrap();
         assert_eq!(r.get("a").unwrap().int_or_numeric_str().unwrap(), 2);
         assert_eq!(r.get("b").unwrap().int_or_numeric_str().unwrap(), 3);
-        assert_eq!(r.get("c").unwrap().int_or_numeric_str().unwrap_err().to_string(),
-            "field `c` must be an integer, got the string \"x\"");
-        assert_eq!(r.get("d").unwrap().int_or_numeric_str().unwrap_err().to_string(),
-            "field `d` must be an integer, got 1.5");
+        assert_eq!(
+            r.get("c")
+                .unwrap()
+                .int_or_numeric_str()
+                .unwrap_err()
+                .to_string(),
+            "field `c` must be an integer, got the string \"x\""
+        );
+        assert_eq!(
+            r.get("d")
+                .unwrap()
+                .int_or_numeric_str()
+                .unwrap_err()
+                .to_string(),
+            "field `d` must be an integer, got 1.5"
+        );
     }
 }

@@ -23,7 +23,9 @@ pub struct RowRng {
 impl RowRng {
     /// The stream of row `row` under `seed`.
     pub fn new(seed: u64, row: u64) -> Self {
-        RowRng { state: mix(seed) ^ mix(row.wrapping_add(GOLDEN)) }
+        RowRng {
+            state: mix(seed) ^ mix(row.wrapping_add(GOLDEN)),
+        }
     }
 
     /// The next 64 random bits.
@@ -44,7 +46,11 @@ impl RowRng {
             return None;
         }
         let i = self.below(others);
-        Some(if exclude < n && i >= exclude { i + 1 } else { i })
+        Some(if exclude < n && i >= exclude {
+            i + 1
+        } else {
+            i
+        })
     }
 }
 

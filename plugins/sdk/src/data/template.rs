@@ -34,9 +34,9 @@ impl Template {
                     "template {text:?}: unmatched `}}` (write `}}}}` for a literal brace)"
                 )));
             } else {
-                let end = tail.find('}').ok_or_else(|| {
-                    Error::new(format!("template {text:?}: unclosed `{{`"))
-                })?;
+                let end = tail
+                    .find('}')
+                    .ok_or_else(|| Error::new(format!("template {text:?}: unclosed `{{`")))?;
                 let name = &tail[1..end];
                 let slot = names.iter().position(|n| *n == name).ok_or_else(|| {
                     let known: Vec<String> = names.iter().map(|n| format!("{{{n}}}")).collect();
@@ -93,8 +93,14 @@ mod tests {
     #[test]
     fn rejects_unknown_and_unbalanced_placeholders() {
         let err = |s| Template::parse(s, &["question"]).unwrap_err().to_string();
-        assert_eq!(err("{answer}"), "template \"{answer}\": unknown placeholder {answer} (known: {question})");
+        assert_eq!(
+            err("{answer}"),
+            "template \"{answer}\": unknown placeholder {answer} (known: {question})"
+        );
         assert_eq!(err("{question"), "template \"{question\": unclosed `{`");
-        assert_eq!(err("a } b"), "template \"a } b\": unmatched `}` (write `}}` for a literal brace)");
+        assert_eq!(
+            err("a } b"),
+            "template \"a } b\": unmatched `}` (write `}}` for a literal brace)"
+        );
     }
 }
