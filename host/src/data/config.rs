@@ -381,8 +381,10 @@ mod tests {
         cfg.test.get_mut("boolq").unwrap().source = SourceKind::Local;
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("data.test.boolq.files"), "{err}");
-        let mut cfg = DataConfig::default();
-        cfg.max_length = 0;
+        let cfg = DataConfig {
+            max_length: 0,
+            ..DataConfig::default()
+        };
         assert!(cfg
             .validate()
             .unwrap_err()
