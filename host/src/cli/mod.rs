@@ -8,6 +8,7 @@ mod config_args;
 mod config_cmd;
 mod data;
 mod demo;
+mod eval;
 mod plugins;
 mod predict;
 mod report;
@@ -26,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Fine-tune with LoRA / CLoRA and evaluate in- and out-of-domain.
     Train(train::TrainArgs),
+    /// Evaluate a run's adapter (or any PEFT adapter) on the evaluation splits.
+    Eval(eval::EvalArgs),
     /// Run the offline demo: a tiny GPT-2 and synthetic data, trained with CLoRA.
     Demo(demo::DemoArgs),
     /// Inspect and check plugin components (`describe`, `check`).
@@ -62,6 +65,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => train::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Plugins(cmd) => plugins::run(cmd),
         Command::Predict(args) => predict::run(args),
         Command::Data(cmd) => data::run(cmd),

@@ -17,5 +17,5 @@ pub mod step;
 pub mod summary;
 pub mod trainer;
 
-pub use error::TrainError;
+pub use error::{io_err, TrainError};
 pub use run::{resume, train, RunOutcome, TrainOptions};
