@@ -9,7 +9,8 @@ use clap::{Args, Subcommand};
 
 use crate::plugin::conformance::{self, CheckReport};
 use crate::plugin::{
-    parse_cli_value, range_text, ParamSpec, ParamType, PluginInfo, PluginRuntime, RuntimeOptions, CONTRACT_VERSION,
+    parse_cli_value, range_text, ParamSpec, ParamType, PluginInfo, PluginRuntime, RuntimeOptions,
+    CONTRACT_VERSION,
 };
 
 #[derive(Debug, Subcommand)]
@@ -49,7 +50,10 @@ pub fn run(cmd: PluginsCommand) -> anyhow::Result<()> {
     match cmd {
         PluginsCommand::Describe(args) => {
             let info = runtime.describe(&args.file)?;
-            print!("{}", describe_text(&info, &crate::plugin::wasm_digest(&args.file)?));
+            print!(
+                "{}",
+                describe_text(&info, &crate::plugin::wasm_digest(&args.file)?)
+            );
             Ok(())
         }
         PluginsCommand::Check(args) => check(&runtime, &args),
@@ -64,10 +68,18 @@ fn check(runtime: &PluginRuntime, args: &CheckArgs) -> anyhow::Result<()> {
         let (name, value) = assignment
             .split_once('=')
             .with_context(|| format!("--set {assignment:?}: expected NAME=VALUE"))?;
-        params.insert(name.trim().to_string(), parse_cli_value(&info, name.trim(), value.trim()));
+        params.insert(
+            name.trim().to_string(),
+            parse_cli_value(&info, name.trim(), value.trim()),
+        );
     }
     let records = (!args.record.is_empty()).then_some(args.record.as_slice());
-    println!("checking {} ({} plugin) on {}", args.file.display(), info.kind, args.device);
+    println!(
+        "checking {} ({} plugin) on {}",
+        args.file.display(),
+        info.kind,
+        args.device
+    );
     let report = conformance::check(runtime, &args.file, &params, records, device)
         .with_context(|| format!("{} failed its check", args.file.display()))?;
     print!("{}", check_text(&report));
@@ -84,7 +96,11 @@ fn describe_text(info: &PluginInfo, digest: &str) -> String {
         info.version,
         info.kind,
         info.contract,
-        if info.contract == CONTRACT_VERSION { "" } else { " (this host implements another version)" },
+        if info.contract == CONTRACT_VERSION {
+            ""
+        } else {
+            " (this host implements another version)"
+        },
     );
     if !info.description.is_empty() {
         out.push_str(&format!("\n  {}\n", info.description));
@@ -126,7 +142,11 @@ fn millis(d: Duration) -> String {
 
 fn check_text(report: &CheckReport) -> String {
     let s = &report.stats;
-    let params: Vec<String> = report.resolved.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let params: Vec<String> = report
+        .resolved
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
     let mut out = format!(
         "  loaded  {} {}: compile {} ({:?}), instantiate+describe {}, params+init {}\n  params  {}\n",
         report.info.name,
@@ -141,9 +161,16 @@ fn check_text(report: &CheckReport) -> String {
         if step.took.is_zero() {
             out.push_str(&format!("  ok      {}\n", step.what));
         } else {
-            out.push_str(&format!("  ok      {}  [{}]\n", step.what, millis(step.took)));
+            out.push_str(&format!(
+                "  ok      {}  [{}]\n",
+                step.what,
+                millis(step.took)
+            ));
         }
     }
-    out.push_str(&format!("passed: {} conforms to the {} contract\n", report.info.name, report.info.kind));
+    out.push_str(&format!(
+        "passed: {} conforms to the {} contract\n",
+        report.info.name, report.info.kind
+    ));
     out
 }

@@ -279,9 +279,13 @@ fn run<R>(
 /// The cause of a trap, led by the guest's panic message when there is one.
 fn trap_message(err: &wasmtime::Error, stderr: &str) -> String {
     let cause = if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        format!("the plugin called exit({})", exit.0)
+        // WASI p2 `exit` carries only success or failure, not the code.
+        match exit.0 {
+            0 => "the plugin called exit with a success status".to_string(),
+            _ => "the plugin called exit with a failure status".to_string(),
+        }
     } else if let Some(trap) = err.downcast_ref::<Trap>() {
-        format!("wasm trap: {trap}")
+        trap.to_string()
     } else {
         err.root_cause().to_string()
     };
