@@ -20,11 +20,17 @@ const SEQ: i64 = 128;
 const WARMUP: usize = 2;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -36,7 +42,16 @@ fn write_gpt2(dir: &Path, python: &Path) {
     let status = Command::new(python)
         .arg(repo_root().join("tests/python/make_tiny_gpt2.py"))
         .arg(dir)
-        .args(["--layout", "hub", "--n-layer", "12", "--n-head", "12", "--n-embd", "768"])
+        .args([
+            "--layout",
+            "hub",
+            "--n-layer",
+            "12",
+            "--n-head",
+            "12",
+            "--n-embd",
+            "768",
+        ])
         .args(["--n-positions", "1024", "--vocab-size", "50257"])
         .status()
         .expect("run make_tiny_gpt2.py");
@@ -44,7 +59,10 @@ fn write_gpt2(dir: &Path, python: &Path) {
 }
 
 fn main() {
-    let threads = env_usize("CLORA_BENCH_THREADS", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = env_usize(
+        "CLORA_BENCH_THREADS",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
     let iters = env_usize("CLORA_BENCH_ITERS", 7).max(5);
     let python = repo_root().join(".venv/bin/python");
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -58,16 +76,22 @@ fn main() {
     tch::set_num_threads(threads as i32);
 
     let files = resolve_model(model_dir.to_str().expect("utf-8 path"), None).expect("model files");
-    let model = SequenceClassifier::load(&files, &LoraConfig::default(), Device::Cpu, 0).expect("load");
+    let model =
+        SequenceClassifier::load(&files, &LoraConfig::default(), Device::Cpu, 0).expect("load");
     let vocab = model.config().vocab_size;
-    let ids: Vec<i64> = (0..BATCH).flat_map(|b| (0..SEQ).map(move |t| (b * 131 + t * 31) % (vocab - 1))).collect();
+    let ids: Vec<i64> = (0..BATCH)
+        .flat_map(|b| (0..SEQ).map(move |t| (b * 131 + t * 31) % (vocab - 1)))
+        .collect();
     let ids = Tensor::from_slice(&ids).reshape([BATCH, SEQ]);
     let mask = ids.ones_like();
     let labels = Tensor::from_slice(&(0..BATCH).map(|b| b % 2).collect::<Vec<i64>>());
     let variables: Vec<Tensor> = model.trainable().trainable_variables();
     let rust_step = || {
         let start = Instant::now();
-        let loss = model.forward_t(&ids, &mask, true).to_kind(Kind::Float).cross_entropy_for_logits(&labels);
+        let loss = model
+            .forward_t(&ids, &mask, true)
+            .to_kind(Kind::Float)
+            .cross_entropy_for_logits(&labels);
         loss.backward();
         for mut v in variables.iter().map(Tensor::shallow_clone) {
             v.zero_grad();
@@ -78,7 +102,14 @@ fn main() {
     let mut child = Command::new(&python)
         .arg(repo_root().join("tests/python/bench_peft.py"))
         .arg(&model_dir)
-        .args(["--threads", &threads.to_string(), "--batch", &BATCH.to_string(), "--seq", &SEQ.to_string()])
+        .args([
+            "--threads",
+            &threads.to_string(),
+            "--batch",
+            &BATCH.to_string(),
+            "--seq",
+            &SEQ.to_string(),
+        ])
         .env("TRANSFORMERS_VERBOSITY", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

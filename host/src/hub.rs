@@ -57,12 +57,20 @@ pub struct HubRepo {
 impl HubRepo {
     /// A model repository at `main`.
     pub fn model(id: &str) -> Self {
-        HubRepo { id: id.to_string(), kind: RepoKind::Model, revision: "main".to_string() }
+        HubRepo {
+            id: id.to_string(),
+            kind: RepoKind::Model,
+            revision: "main".to_string(),
+        }
     }
 
     /// A dataset repository at `main`.
     pub fn dataset(id: &str) -> Self {
-        HubRepo { id: id.to_string(), kind: RepoKind::Dataset, revision: "main".to_string() }
+        HubRepo {
+            id: id.to_string(),
+            kind: RepoKind::Dataset,
+            revision: "main".to_string(),
+        }
     }
 
     /// The same repository at another revision (`None` or "" keeps `main`).
@@ -75,7 +83,11 @@ impl HubRepo {
 
     /// The repository's folder in the cache, e.g. `models--openai-community--gpt2`.
     pub fn cache_folder(&self) -> String {
-        format!("{}--{}", self.kind.cache_prefix(), self.id.replace('/', "--"))
+        format!(
+            "{}--{}",
+            self.kind.cache_prefix(),
+            self.id.replace('/', "--")
+        )
     }
 
     fn describe(&self) -> String {
@@ -99,7 +111,9 @@ pub fn is_repo_id(id: &str) -> bool {
             && part.len() <= 96
             && !part.starts_with(['.', '-'])
             && !part.contains("..")
-            && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     })
 }
 
@@ -114,15 +128,36 @@ pub enum HubError {
         "{repo}: `{file}` is not in the local Hugging Face cache ({cache}) and HF_HUB_OFFLINE \
          is set; download it once with network access, or unset HF_HUB_OFFLINE"
     )]
-    OfflineMiss { repo: String, file: String, cache: PathBuf },
+    OfflineMiss {
+        repo: String,
+        file: String,
+        cache: PathBuf,
+    },
     #[error("{repo}: the Hub has no file `{file}` (HTTP 404 from {url})")]
-    NotFound { repo: String, file: String, url: String },
+    NotFound {
+        repo: String,
+        file: String,
+        url: String,
+    },
     #[error("{repo}: access to `{file}` was refused (HTTP {status} from {url}); set HF_TOKEN to a token that can read it")]
-    Unauthorized { repo: String, file: String, status: u16, url: String },
+    Unauthorized {
+        repo: String,
+        file: String,
+        status: u16,
+        url: String,
+    },
     #[error("{repo}: downloading `{file}` failed: {message}")]
-    Download { repo: String, file: String, message: String },
+    Download {
+        repo: String,
+        file: String,
+        message: String,
+    },
     #[error("{repo}: downloaded `{file}` does not match its SHA-256 ({expected}); the copy was removed, try again")]
-    Corrupt { repo: String, file: String, expected: String },
+    Corrupt {
+        repo: String,
+        file: String,
+        expected: String,
+    },
     #[error("Hugging Face cache {path}: {source}")]
     Io {
         path: PathBuf,
@@ -147,17 +182,27 @@ impl HubSettings {
     /// Settings from the environment (see the module docs).
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let hf_home = var("HF_HOME").map(PathBuf::from).unwrap_or_else(default_hf_home);
+        let hf_home = var("HF_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(default_hf_home);
         let cache_dir = var("HF_HUB_CACHE")
             .or_else(|| var("HUGGINGFACE_HUB_CACHE"))
             .map(PathBuf::from)
             .unwrap_or_else(|| hf_home.join("hub"));
-        let token = var("HF_TOKEN").or_else(|| var("HUGGING_FACE_HUB_TOKEN")).or_else(|| {
-            let path = var("HF_TOKEN_PATH").map(PathBuf::from).unwrap_or(hf_home.join("token"));
-            std::fs::read_to_string(path).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+        let token = var("HF_TOKEN")
+            .or_else(|| var("HUGGING_FACE_HUB_TOKEN"))
+            .or_else(|| {
+                let path = var("HF_TOKEN_PATH")
+                    .map(PathBuf::from)
+                    .unwrap_or(hf_home.join("token"));
+                std::fs::read_to_string(path)
+                    .ok()
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+            });
+        let offline = var("HF_HUB_OFFLINE").is_some_and(|v| {
+            matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
         });
-        let offline = var("HF_HUB_OFFLINE")
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
         HubSettings {
             cache_dir,
             endpoint: var("HF_ENDPOINT").unwrap_or_else(|| DEFAULT_ENDPOINT.to_string()),
@@ -200,15 +245,24 @@ impl Hub {
     /// touches the network.
     pub fn cached(&self, repo: &HubRepo, file: &str) -> Option<PathBuf> {
         let commit = self.cached_commit(repo)?;
-        let path = self.repo_dir(repo).join("snapshots").join(commit).join(file);
+        let path = self
+            .repo_dir(repo)
+            .join("snapshots")
+            .join(commit)
+            .join(file);
         path.is_file().then_some(path)
     }
 
     /// True when the cache records that `file` does not exist at this revision (the
     /// Python client's `.no_exist` markers).
     pub fn known_missing(&self, repo: &HubRepo, file: &str) -> bool {
-        self.cached_commit(repo)
-            .is_some_and(|commit| self.repo_dir(repo).join(".no_exist").join(commit).join(file).exists())
+        self.cached_commit(repo).is_some_and(|commit| {
+            self.repo_dir(repo)
+                .join(".no_exist")
+                .join(commit)
+                .join(file)
+                .exists()
+        })
     }
 
     /// The local path of `file`: from the cache if present, else downloaded (unless
@@ -241,7 +295,11 @@ impl Hub {
             RepoKind::Model => RepoType::Model,
             RepoKind::Dataset => RepoType::Dataset,
         };
-        let handle = api.repo(Repo::with_revision(repo.id.clone(), kind, repo.revision.clone()));
+        let handle = api.repo(Repo::with_revision(
+            repo.id.clone(),
+            kind,
+            repo.revision.clone(),
+        ));
         match handle.download(file) {
             Ok(path) => {
                 self.verify_blob(repo, file, &path)?;
@@ -285,19 +343,31 @@ impl Hub {
     /// Checks a downloaded blob whose name is a SHA-256 against its content; on a
     /// mismatch removes the blob and the snapshot link.
     fn verify_blob(&self, repo: &HubRepo, file: &str, pointer: &Path) -> Result<(), HubError> {
-        let blob = std::fs::canonicalize(pointer)
-            .map_err(|source| HubError::Io { path: pointer.to_path_buf(), source })?;
-        let Some(expected) = blob.file_name().and_then(|n| n.to_str()).filter(|n| is_sha256(n))
+        let blob = std::fs::canonicalize(pointer).map_err(|source| HubError::Io {
+            path: pointer.to_path_buf(),
+            source,
+        })?;
+        let Some(expected) = blob
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| is_sha256(n))
         else {
             return Ok(());
         };
-        let actual = sha256_file(&blob).map_err(|source| HubError::Io { path: blob.clone(), source })?;
+        let actual = sha256_file(&blob).map_err(|source| HubError::Io {
+            path: blob.clone(),
+            source,
+        })?;
         if actual == expected {
             return Ok(());
         }
         let _ignored = std::fs::remove_file(pointer);
         let _ignored = std::fs::remove_file(&blob);
-        Err(HubError::Corrupt { repo: repo.describe(), file: file.to_string(), expected: expected.to_string() })
+        Err(HubError::Corrupt {
+            repo: repo.describe(),
+            file: file.to_string(),
+            expected: expected.to_string(),
+        })
     }
 
     fn download_error(&self, repo: &HubRepo, file: &str, err: ApiError) -> HubError {
@@ -315,9 +385,17 @@ impl Hub {
                     status,
                     url: response.get_url().to_string(),
                 },
-                other => HubError::Download { repo: repo_name, file: file_name, message: other.to_string() },
+                other => HubError::Download {
+                    repo: repo_name,
+                    file: file_name,
+                    message: other.to_string(),
+                },
             },
-            other => HubError::Download { repo: repo_name, file: file_name, message: other.to_string() },
+            other => HubError::Download {
+                repo: repo_name,
+                file: file_name,
+                message: other.to_string(),
+            },
         }
     }
 }
@@ -363,7 +441,12 @@ mod tests {
 
     #[test]
     fn repo_ids() {
-        for ok in ["gpt2", "openai-community/gpt2", "tau/commonsense_qa", "a.b/c_d-1"] {
+        for ok in [
+            "gpt2",
+            "openai-community/gpt2",
+            "tau/commonsense_qa",
+            "a.b/c_d-1",
+        ] {
             assert!(is_repo_id(ok), "{ok}");
         }
         for bad in ["", "/x", "a/b/c", "../x", "a/..", ".hidden", "a b", "./dir"] {
@@ -389,11 +472,17 @@ mod tests {
             offline: true,
             progress: false,
         });
-        assert_eq!(hub.cached(&repo, "data/train.parquet"), Some(snap.join("train.parquet")));
+        assert_eq!(
+            hub.cached(&repo, "data/train.parquet"),
+            Some(snap.join("train.parquet"))
+        );
         let pinned = repo.clone().at_revision(Some(commit));
         assert!(hub.get(&pinned, "data/train.parquet").is_ok());
         let err = hub.get(&repo, "data/test.parquet").unwrap_err();
         assert!(err.to_string().contains("HF_HUB_OFFLINE"), "{err}");
-        assert!(matches!(hub.get(&repo, "../x"), Err(HubError::InvalidFileName(_))));
+        assert!(matches!(
+            hub.get(&repo, "../x"),
+            Err(HubError::InvalidFileName(_))
+        ));
     }
 }

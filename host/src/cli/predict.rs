@@ -16,7 +16,9 @@ use clap::Args;
 use serde_json::json;
 use tch::{Kind, Tensor};
 
-use crate::model::{load_tokenizer_files, parse_device, resolve_model, LoraConfig, SequenceClassifier};
+use crate::model::{
+    load_tokenizer_files, parse_device, resolve_model, LoraConfig, SequenceClassifier,
+};
 
 /// Tokens kept per text unless `--max-length` says otherwise.
 pub const DEFAULT_MAX_LENGTH: usize = 256;
@@ -57,10 +59,12 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let texts = read_texts(&args.input)?;
     let device = parse_device(&args.device)?;
     let files = resolve_model(&args.model, args.revision.as_deref())?;
-    let tokenizer_files = files
-        .tokenizer
-        .clone()
-        .with_context(|| format!("{}: the model has no tokenizer (tokenizer.json or vocab.json + merges.txt)", files.dir.display()))?;
+    let tokenizer_files = files.tokenizer.clone().with_context(|| {
+        format!(
+            "{}: the model has no tokenizer (tokenizer.json or vocab.json + merges.txt)",
+            files.dir.display()
+        )
+    })?;
     let tokenizer = load_tokenizer_files(&tokenizer_files, &files.dir)?;
     let model = match &args.adapter {
         Some(dir) => SequenceClassifier::load_with_adapter(&files, dir, device)
@@ -69,7 +73,9 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     };
     let n_positions = model.config().n_positions as usize;
     let max_length = match args.max_length {
-        Some(n) if n > n_positions => bail!("--max-length {n} exceeds the model's {n_positions} positions"),
+        Some(n) if n > n_positions => {
+            bail!("--max-length {n} exceeds the model's {n_positions} positions")
+        }
         Some(n) => n,
         None => DEFAULT_MAX_LENGTH.min(n_positions),
     };
@@ -119,7 +125,10 @@ fn read_texts(path: &PathBuf) -> anyhow::Result<Vec<(usize, String)>> {
         let value: serde_json::Value = serde_json::from_str(&line)
             .with_context(|| format!("{}:{number}: not a JSON object", path.display()))?;
         let Some(text) = value.get("text").and_then(|t| t.as_str()) else {
-            bail!("{}:{number}: expected an object with a \"text\" string", path.display());
+            bail!(
+                "{}:{number}: expected an object with a \"text\" string",
+                path.display()
+            );
         };
         texts.push((number, text.to_string()));
     }
@@ -132,9 +141,17 @@ fn pad_batch(rows: &[Vec<i64>], pad: i64) -> (Tensor, Tensor) {
     let mut ids = Vec::with_capacity(rows.len() * width);
     let mut mask = Vec::with_capacity(rows.len() * width);
     for row in rows {
-        ids.extend(row.iter().copied().chain(std::iter::repeat(pad)).take(width));
+        ids.extend(
+            row.iter()
+                .copied()
+                .chain(std::iter::repeat(pad))
+                .take(width),
+        );
         mask.extend((0..width).map(|i| i64::from(i < row.len())));
     }
     let shape = [rows.len() as i64, width as i64];
-    (Tensor::from_slice(&ids).reshape(shape), Tensor::from_slice(&mask).reshape(shape))
+    (
+        Tensor::from_slice(&ids).reshape(shape),
+        Tensor::from_slice(&mask).reshape(shape),
+    )
 }

@@ -72,7 +72,12 @@ impl SequenceClassifier {
     /// Loads the base model on `device`, adds fresh LoRA factors (A seeded by `seed`, B
     /// zero) and the score head (`score.weight` from the checkpoint if present, else
     /// N(0, initializer_range²) seeded by `seed`).
-    pub fn load(files: &ModelFiles, lora: &LoraConfig, device: Device, seed: u64) -> Result<Self, ModelError> {
+    pub fn load(
+        files: &ModelFiles,
+        lora: &LoraConfig,
+        device: Device,
+        seed: u64,
+    ) -> Result<Self, ModelError> {
         lora.validate().map_err(ModelError::Lora)?;
         let config = Gpt2Config::from_file(&files.config)?;
         let mut checkpoint = Checkpoint::read(&files.weights)?;
@@ -94,9 +99,18 @@ impl SequenceClassifier {
         let initial = if checkpoint.contains(SCORE_WEIGHT) {
             checkpoint.take(SCORE_WEIGHT, &dims)?.to_kind(Kind::Float)
         } else {
-            init::normal(seed, SCORE_WEIGHT, &dims, config.initializer_range, Device::Cpu)
+            init::normal(
+                seed,
+                SCORE_WEIGHT,
+                &dims,
+                config.initializer_range,
+                Device::Cpu,
+            )
         };
-        let score = trainable.root().sub("score").f_var_copy("weight", &initial)?;
+        let score = trainable
+            .root()
+            .sub("score")
+            .f_var_copy("weight", &initial)?;
         Ok(SequenceClassifier {
             config,
             lora: lora.clone(),
@@ -112,7 +126,11 @@ impl SequenceClassifier {
 
     /// Loads the base model and a saved adapter, taking the LoRA configuration from the
     /// adapter's `adapter_config.json`.
-    pub fn load_with_adapter(files: &ModelFiles, adapter_dir: &Path, device: Device) -> Result<Self, ModelError> {
+    pub fn load_with_adapter(
+        files: &ModelFiles,
+        adapter_dir: &Path,
+        device: Device,
+    ) -> Result<Self, ModelError> {
         let lora = super::peft::read_adapter_config(adapter_dir)?;
         let mut model = SequenceClassifier::load(files, &lora, device, 0)?;
         model.load_adapter(adapter_dir)?;
@@ -131,7 +149,12 @@ impl SequenceClassifier {
     }
 
     /// [`Self::forward_t`] that checks its inputs first.
-    pub fn try_forward_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Result<Tensor, ModelError> {
+    pub fn try_forward_t(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        train: bool,
+    ) -> Result<Tensor, ModelError> {
         let size = input_ids.size();
         if size.len() != 2 || attention_mask.size() != size {
             return Err(ModelError::Torch(format!(
@@ -147,7 +170,10 @@ impl SequenceClassifier {
         }
         let input_ids = input_ids.to_device(self.device).to_kind(Kind::Int64);
         let attention_mask = attention_mask.to_device(self.device);
-        let (lo, hi) = (input_ids.min().int64_value(&[]), input_ids.max().int64_value(&[]));
+        let (lo, hi) = (
+            input_ids.min().int64_value(&[]),
+            input_ids.max().int64_value(&[]),
+        );
         if lo < 0 || hi >= self.config.vocab_size {
             return Err(ModelError::Torch(format!(
                 "token ids span {lo}..={hi}, outside the vocabulary (size {})",
@@ -157,11 +183,25 @@ impl SequenceClassifier {
         Ok(self.forward_unchecked(&input_ids, &attention_mask, train))
     }
 
-    fn forward_unchecked(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
+    fn forward_unchecked(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        train: bool,
+    ) -> Tensor {
         let bias = attention_bias(attention_mask, self.compute, self.device);
-        let tracking = self.transformer.adapters().iter().any(|(lora, _)| lora.is_tracking());
+        let tracking = self
+            .transformer
+            .adapters()
+            .iter()
+            .any(|(lora, _)| lora.is_tracking());
         let real = tracking.then(|| attention_mask.to_kind(Kind::Bool));
-        let pass = Pass { train, compute: self.compute, attn_bias: &bias, real: real.as_ref() };
+        let pass = Pass {
+            train,
+            compute: self.compute,
+            attn_bias: &bias,
+            real: real.as_ref(),
+        };
         let hidden = self.transformer.forward(input_ids, &pass);
         let last = last_token_index(input_ids, self.config.pad_id());
         let batch = Tensor::arange(input_ids.size()[0], (Kind::Int64, self.device));
@@ -222,18 +262,28 @@ impl SequenceClassifier {
 
     /// ΔW = scaling·B·A (out × in) of every LoRA layer, by name.
     pub fn delta_ws(&self) -> Vec<(String, Tensor)> {
-        self.transformer.adapters().into_iter().map(|(lora, _)| (lora.name.clone(), lora.delta_w())).collect()
+        self.transformer
+            .adapters()
+            .into_iter()
+            .map(|(lora, _)| (lora.name.clone(), lora.delta_w()))
+            .collect()
     }
 
     /// Starts accumulating Σ‖ΔW·x‖/‖x‖ over real (attention-mask 1) positions in every
     /// LoRA layer, from zero. Use with `train = false` under `tch::no_grad`.
     pub fn start_output_change(&self) {
-        self.transformer.adapters().iter().for_each(|(lora, _)| lora.start_tracking());
+        self.transformer
+            .adapters()
+            .iter()
+            .for_each(|(lora, _)| lora.start_tracking());
     }
 
     /// Stops accumulating and drops the sums.
     pub fn stop_output_change(&self) {
-        self.transformer.adapters().iter().for_each(|(lora, _)| lora.stop_tracking());
+        self.transformer
+            .adapters()
+            .iter()
+            .for_each(|(lora, _)| lora.stop_tracking());
     }
 
     /// The sums so far (empty when tracking is off).
@@ -242,7 +292,11 @@ impl SequenceClassifier {
             .adapters()
             .iter()
             .filter_map(|(lora, _)| {
-                lora.output_change().map(|(sum, count)| OutputChangeStat { name: lora.name.clone(), sum, count })
+                lora.output_change().map(|(sum, count)| OutputChangeStat {
+                    name: lora.name.clone(),
+                    sum,
+                    count,
+                })
             })
             .collect()
     }
@@ -277,10 +331,19 @@ impl SequenceClassifier {
     pub(crate) fn adapter_variables(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();
         for (lora, _) in self.transformer.adapters() {
-            out.push((format!("base_model.model.{}.lora_A.weight", lora.name), lora.a.shallow_clone()));
-            out.push((format!("base_model.model.{}.lora_B.weight", lora.name), lora.b.shallow_clone()));
+            out.push((
+                format!("base_model.model.{}.lora_A.weight", lora.name),
+                lora.a.shallow_clone(),
+            ));
+            out.push((
+                format!("base_model.model.{}.lora_B.weight", lora.name),
+                lora.b.shallow_clone(),
+            ));
         }
-        out.push((format!("base_model.model.{SCORE_WEIGHT}"), self.score.shallow_clone()));
+        out.push((
+            format!("base_model.model.{SCORE_WEIGHT}"),
+            self.score.shallow_clone(),
+        ));
         out
     }
 }

@@ -83,15 +83,26 @@ impl Gpt2Config {
             "gpt2-xl" => (48, 1600, 25),
             _ => return None,
         };
-        Some(Gpt2Config { n_layer, n_embd, n_head, ..Gpt2Config::default() })
+        Some(Gpt2Config {
+            n_layer,
+            n_embd,
+            n_head,
+            ..Gpt2Config::default()
+        })
     }
 
     /// Reads and validates `config.json`.
     pub fn from_file(path: &Path) -> Result<Self, ModelError> {
         let text = std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))?;
-        let config: Gpt2Config = serde_json::from_str(&text)
-            .map_err(|source| ModelError::Json { path: path.to_path_buf(), source })?;
-        config.validate().map_err(|message| ModelError::Config { path: path.to_path_buf(), message })?;
+        let config: Gpt2Config =
+            serde_json::from_str(&text).map_err(|source| ModelError::Json {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        config.validate().map_err(|message| ModelError::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
         Ok(config)
     }
 
@@ -114,11 +125,16 @@ impl Gpt2Config {
             }
         }
         if self.n_embd % self.n_head != 0 {
-            return Err(format!("n_embd ({}) is not divisible by n_head ({})", self.n_embd, self.n_head));
+            return Err(format!(
+                "n_embd ({}) is not divisible by n_head ({})",
+                self.n_embd, self.n_head
+            ));
         }
-        for (name, p) in
-            [("resid_pdrop", self.resid_pdrop), ("embd_pdrop", self.embd_pdrop), ("attn_pdrop", self.attn_pdrop)]
-        {
+        for (name, p) in [
+            ("resid_pdrop", self.resid_pdrop),
+            ("embd_pdrop", self.embd_pdrop),
+            ("attn_pdrop", self.attn_pdrop),
+        ] {
             if !(0.0..1.0).contains(&p) {
                 return Err(format!("{name} must be in [0, 1), got {p}"));
             }
@@ -126,7 +142,10 @@ impl Gpt2Config {
         self.activation()?;
         let pad = self.pad_id();
         if !(0..self.vocab_size).contains(&pad) {
-            return Err(format!("padding token id {pad} is outside the vocabulary (size {})", self.vocab_size));
+            return Err(format!(
+                "padding token id {pad} is outside the vocabulary (size {})",
+                self.vocab_size
+            ));
         }
         Ok(())
     }
@@ -139,7 +158,9 @@ impl Gpt2Config {
     /// The token used for padding and for finding the last real token: `pad_token_id`,
     /// else `eos_token_id`, else the last vocabulary entry (`<|endoftext|>` in GPT-2).
     pub fn pad_id(&self) -> i64 {
-        self.pad_token_id.or(self.eos_token_id).unwrap_or(self.vocab_size - 1)
+        self.pad_token_id
+            .or(self.eos_token_id)
+            .unwrap_or(self.vocab_size - 1)
     }
 
     pub fn activation(&self) -> Result<Activation, String> {
@@ -173,11 +194,20 @@ mod tests {
 
     #[test]
     fn rejects_bad_configs() {
-        let bad = Gpt2Config { n_head: 5, ..Gpt2Config::default() };
+        let bad = Gpt2Config {
+            n_head: 5,
+            ..Gpt2Config::default()
+        };
         assert!(bad.validate().unwrap_err().contains("divisible"));
-        let bad = Gpt2Config { activation_function: "mish".into(), ..Gpt2Config::default() };
+        let bad = Gpt2Config {
+            activation_function: "mish".into(),
+            ..Gpt2Config::default()
+        };
         assert!(bad.validate().unwrap_err().contains("mish"));
-        let bad = Gpt2Config { model_type: Some("llama".into()), ..Gpt2Config::default() };
+        let bad = Gpt2Config {
+            model_type: Some("llama".into()),
+            ..Gpt2Config::default()
+        };
         assert!(bad.validate().unwrap_err().contains("llama"));
     }
 }

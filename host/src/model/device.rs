@@ -21,7 +21,11 @@ pub fn parse_device(spec: &str) -> Result<Device, ModelError> {
         },
     };
     if let Device::Cuda(index) = device {
-        let count = if Cuda::is_available() { Cuda::device_count() as usize } else { 0 };
+        let count = if Cuda::is_available() {
+            Cuda::device_count() as usize
+        } else {
+            0
+        };
         if index >= count {
             return Err(ModelError::Device(format!(
                 "`{spec}` was requested but libtorch sees {count} CUDA device(s)"

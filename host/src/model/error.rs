@@ -34,7 +34,11 @@ pub enum ModelError {
          sd = torch.load('{bin}', map_location='cpu', weights_only=True); \
          save_file({{k: v.clone().contiguous() for k, v in sd.items()}}, '{out}', metadata={{'format': 'pt'}})\""
     )]
-    PickleOnly { dir: PathBuf, bin: PathBuf, out: PathBuf },
+    PickleOnly {
+        dir: PathBuf,
+        bin: PathBuf,
+        out: PathBuf,
+    },
     /// The Hub (or its cache) could not provide a file.
     #[error(transparent)]
     Hub(#[from] HubError),
@@ -43,7 +47,12 @@ pub enum ModelError {
     Weights { path: PathBuf, message: String },
     /// A tensor in a checkpoint or adapter does not have the shape the model needs.
     #[error("{path}: tensor `{name}` has shape {found:?}, the model expects {expected:?}")]
-    ShapeMismatch { path: PathBuf, name: String, expected: Vec<i64>, found: Vec<i64> },
+    ShapeMismatch {
+        path: PathBuf,
+        name: String,
+        expected: Vec<i64>,
+        found: Vec<i64>,
+    },
     /// The LoRA configuration or an adapter is not usable with this model.
     #[error("{0}")]
     Lora(String),
@@ -60,7 +69,10 @@ pub enum ModelError {
 
 impl ModelError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ModelError::Io { path: path.into(), source }
+        ModelError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

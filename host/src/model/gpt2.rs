@@ -47,7 +47,9 @@ impl Builder<'_> {
     }
 
     fn trainable_path(&self, module: &str) -> nn::Path<'_> {
-        module.split('.').fold(self.trainable.clone(), |path, part| path.sub(part))
+        module
+            .split('.')
+            .fold(self.trainable.clone(), |path, part| path.sub(part))
     }
 }
 
@@ -59,12 +61,28 @@ pub struct Projection {
 }
 
 impl Projection {
-    fn load(b: &mut Builder, module: &str, in_features: i64, out_features: i64) -> Result<Self, ModelError> {
-        let weight = b.frozen(&format!("{module}.weight"), &[in_features, out_features], b.compute)?;
+    fn load(
+        b: &mut Builder,
+        module: &str,
+        in_features: i64,
+        out_features: i64,
+    ) -> Result<Self, ModelError> {
+        let weight = b.frozen(
+            &format!("{module}.weight"),
+            &[in_features, out_features],
+            b.compute,
+        )?;
         let bias = b.frozen(&format!("{module}.bias"), &[out_features], b.compute)?;
         let lora = if b.lora.targets(module) {
             let path = b.trainable_path(module);
-            Some(LoraAdapter::new(&path, module, in_features, out_features, b.lora, b.seed))
+            Some(LoraAdapter::new(
+                &path,
+                module,
+                in_features,
+                out_features,
+                b.lora,
+                b.seed,
+            ))
         } else {
             None
         };
@@ -81,7 +99,10 @@ impl Projection {
         let last = shape.len() - 1;
         let flat = x.to_kind(pass.compute).reshape([-1, shape[last]]);
         shape[last] = self.bias.size()[0];
-        let base = self.bias.addmm(&flat, &self.weight).reshape(shape.as_slice());
+        let base = self
+            .bias
+            .addmm(&flat, &self.weight)
+            .reshape(shape.as_slice());
         match &self.lora {
             Some(lora) => base + lora.forward(x, pass.train, pass.compute, pass.real),
             None => base,
@@ -104,7 +125,13 @@ impl LayerNorm {
 
     fn forward(&self, x: &Tensor) -> Tensor {
         let dim = self.weight.size()[0];
-        x.to_kind(Kind::Float).layer_norm([dim], Some(&self.weight), Some(&self.bias), self.eps, true)
+        x.to_kind(Kind::Float).layer_norm(
+            [dim],
+            Some(&self.weight),
+            Some(&self.bias),
+            self.eps,
+            true,
+        )
     }
 }
 
@@ -118,10 +145,19 @@ struct Attention {
 }
 
 impl Attention {
-    fn load(b: &mut Builder, prefix: &str, config: &Gpt2Config, layer: i64) -> Result<Self, ModelError> {
+    fn load(
+        b: &mut Builder,
+        prefix: &str,
+        config: &Gpt2Config,
+        layer: i64,
+    ) -> Result<Self, ModelError> {
         let d = config.n_embd;
         let head_dim = (d / config.n_head) as f64;
-        let mut scale = if config.scale_attn_weights { head_dim.powf(-0.5) } else { 1.0 };
+        let mut scale = if config.scale_attn_weights {
+            head_dim.powf(-0.5)
+        } else {
+            1.0
+        };
         if config.scale_attn_by_inverse_layer_idx {
             scale /= (layer + 1) as f64;
         }
@@ -137,7 +173,10 @@ impl Attention {
 
     fn forward(&self, x: &Tensor, pass: &Pass) -> Tensor {
         let (batch, time, dim) = x.size3().expect("attention input is [B, T, C]");
-        let heads = |t: &Tensor| t.reshape([batch, time, self.n_head, dim / self.n_head]).transpose(1, 2);
+        let heads = |t: &Tensor| {
+            t.reshape([batch, time, self.n_head, dim / self.n_head])
+                .transpose(1, 2)
+        };
         let qkv = self.c_attn.forward(x, pass).split(dim, 2);
         let dropout = if pass.train { self.attn_pdrop } else { 0.0 };
         let attended = Tensor::scaled_dot_product_attention(
@@ -151,7 +190,9 @@ impl Attention {
             false,
         );
         let merged = attended.transpose(1, 2).reshape([batch, time, dim]);
-        self.c_proj.forward(&merged, pass).dropout(self.resid_pdrop, pass.train)
+        self.c_proj
+            .forward(&merged, pass)
+            .dropout(self.resid_pdrop, pass.train)
     }
 }
 
@@ -168,9 +209,10 @@ impl Mlp {
         Ok(Mlp {
             c_fc: Projection::load(b, &format!("{prefix}.c_fc"), d, inner)?,
             c_proj: Projection::load(b, &format!("{prefix}.c_proj"), inner, d)?,
-            activation: config
-                .activation()
-                .map_err(|message| ModelError::Config { path: "config.json".into(), message })?,
+            activation: config.activation().map_err(|message| ModelError::Config {
+                path: "config.json".into(),
+                message,
+            })?,
             resid_pdrop: config.resid_pdrop,
         })
     }
@@ -183,7 +225,9 @@ impl Mlp {
             Activation::Relu => h.relu(),
             Activation::Silu => h.silu(),
         };
-        self.c_proj.forward(&h, pass).dropout(self.resid_pdrop, pass.train)
+        self.c_proj
+            .forward(&h, pass)
+            .dropout(self.resid_pdrop, pass.train)
     }
 }
 
@@ -212,11 +256,21 @@ impl Block {
     }
 
     fn projections(&self) -> [&Projection; 4] {
-        [&self.attn.c_attn, &self.attn.c_proj, &self.mlp.c_fc, &self.mlp.c_proj]
+        [
+            &self.attn.c_attn,
+            &self.attn.c_proj,
+            &self.mlp.c_fc,
+            &self.mlp.c_proj,
+        ]
     }
 
     fn projections_mut(&mut self) -> [&mut Projection; 4] {
-        [&mut self.attn.c_attn, &mut self.attn.c_proj, &mut self.mlp.c_fc, &mut self.mlp.c_proj]
+        [
+            &mut self.attn.c_attn,
+            &mut self.attn.c_proj,
+            &mut self.mlp.c_fc,
+            &mut self.mlp.c_proj,
+        ]
     }
 }
 
@@ -231,11 +285,32 @@ pub struct Gpt2Model {
 
 impl Gpt2Model {
     pub fn load(b: &mut Builder, config: &Gpt2Config) -> Result<Self, ModelError> {
-        let wte = b.frozen("transformer.wte.weight", &[config.vocab_size, config.n_embd], Kind::Float)?;
-        let wpe = b.frozen("transformer.wpe.weight", &[config.n_positions, config.n_embd], Kind::Float)?;
-        let blocks = (0..config.n_layer).map(|i| Block::load(b, config, i)).collect::<Result<_, _>>()?;
-        let ln_f = LayerNorm::load(b, "transformer.ln_f", config.n_embd, config.layer_norm_epsilon)?;
-        Ok(Gpt2Model { wte, wpe, blocks, ln_f, embd_pdrop: config.embd_pdrop })
+        let wte = b.frozen(
+            "transformer.wte.weight",
+            &[config.vocab_size, config.n_embd],
+            Kind::Float,
+        )?;
+        let wpe = b.frozen(
+            "transformer.wpe.weight",
+            &[config.n_positions, config.n_embd],
+            Kind::Float,
+        )?;
+        let blocks = (0..config.n_layer)
+            .map(|i| Block::load(b, config, i))
+            .collect::<Result<_, _>>()?;
+        let ln_f = LayerNorm::load(
+            b,
+            "transformer.ln_f",
+            config.n_embd,
+            config.layer_norm_epsilon,
+        )?;
+        Ok(Gpt2Model {
+            wte,
+            wpe,
+            blocks,
+            ln_f,
+            embd_pdrop: config.embd_pdrop,
+        })
     }
 
     /// Last hidden states [B, T, C] (fp32) for `input_ids` [B, T].
@@ -275,7 +350,11 @@ impl Gpt2Model {
 pub fn attention_bias(attention_mask: &Tensor, kind: Kind, device: Device) -> Tensor {
     let (_, time) = attention_mask.size2().expect("attention mask is [B, T]");
     let causal = Tensor::ones([time, time], (Kind::Bool, device)).tril(0);
-    let keys = attention_mask.to_device(device).to_kind(Kind::Bool).unsqueeze(1).unsqueeze(1);
+    let keys = attention_mask
+        .to_device(device)
+        .to_kind(Kind::Bool)
+        .unsqueeze(1)
+        .unsqueeze(1);
     let allowed = causal.unsqueeze(0).unsqueeze(0).logical_and(&keys);
     Tensor::zeros(allowed.size(), (kind, device)).masked_fill(&allowed.logical_not(), -1e30)
 }

@@ -19,7 +19,9 @@ impl SeededRng {
         for byte in name.bytes() {
             hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
         }
-        SeededRng { state: seed ^ hash.rotate_left(17) }
+        SeededRng {
+            state: seed ^ hash.rotate_left(17),
+        }
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -37,7 +39,9 @@ impl SeededRng {
 
     /// `n` values uniform in [-bound, bound).
     pub fn uniform(&mut self, n: usize, bound: f64) -> Vec<f32> {
-        (0..n).map(|_| ((2.0 * self.next_unit() - 1.0) * bound) as f32).collect()
+        (0..n)
+            .map(|_| ((2.0 * self.next_unit() - 1.0) * bound) as f32)
+            .collect()
     }
 
     /// `n` values from N(0, std²) (Box–Muller).
@@ -59,17 +63,28 @@ impl SeededRng {
 
 /// PEFT's LoRA A init, `kaiming_uniform_(a=√5)`: U(-1/√fan_in, 1/√fan_in) for a
 /// (rows × fan_in) matrix.
-pub fn kaiming_uniform_sqrt5(seed: u64, name: &str, rows: i64, fan_in: i64, device: Device) -> Tensor {
+pub fn kaiming_uniform_sqrt5(
+    seed: u64,
+    name: &str,
+    rows: i64,
+    fan_in: i64,
+    device: Device,
+) -> Tensor {
     let bound = 1.0 / (fan_in as f64).sqrt();
     let values = SeededRng::for_parameter(seed, name).uniform((rows * fan_in) as usize, bound);
-    Tensor::from_slice(&values).reshape([rows, fan_in]).to_device(device)
+    Tensor::from_slice(&values)
+        .reshape([rows, fan_in])
+        .to_device(device)
 }
 
 /// transformers' `_init_weights` for a Linear: N(0, std²).
 pub fn normal(seed: u64, name: &str, dims: &[i64], std: f64, device: Device) -> Tensor {
     let n: i64 = dims.iter().product();
     let values = SeededRng::for_parameter(seed, name).normal(n as usize, std);
-    Tensor::from_slice(&values).reshape(dims).to_kind(Kind::Float).to_device(device)
+    Tensor::from_slice(&values)
+        .reshape(dims)
+        .to_kind(Kind::Float)
+        .to_device(device)
 }
 
 #[cfg(test)]
@@ -92,7 +107,15 @@ mod tests {
         assert!((var - 0.25 / 3.0).abs() < 2e-3, "{var}");
         let n = SeededRng::for_parameter(7, "n").normal(100_000, 0.02);
         let mean: f64 = n.iter().map(|&v| f64::from(v)).sum::<f64>() / n.len() as f64;
-        let std = (n.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n.len() as f64).sqrt();
-        assert!(mean.abs() < 5e-4 && (std - 0.02).abs() < 5e-4, "{mean} {std}");
+        let std = (n
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / n.len() as f64)
+            .sqrt();
+        assert!(
+            mean.abs() < 5e-4 && (std - 0.02).abs() < 5e-4,
+            "{mean} {std}"
+        );
     }
 }

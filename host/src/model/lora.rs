@@ -63,13 +63,19 @@ impl LoraConfig {
             return Err(format!("lora.alpha must be positive, got {}", self.alpha));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("lora.dropout must be in [0, 1), got {}", self.dropout));
+            return Err(format!(
+                "lora.dropout must be in [0, 1), got {}",
+                self.dropout
+            ));
         }
         if self.target_modules.is_empty() {
             return Err("lora.target_modules is empty".to_string());
         }
         for target in &self.target_modules {
-            if !TARGETABLE.iter().any(|module| peft_matches(&format!("transformer.h.0.{module}"), target)) {
+            if !TARGETABLE
+                .iter()
+                .any(|module| peft_matches(&format!("transformer.h.0.{module}"), target))
+            {
                 return Err(format!(
                     "lora.target_modules: `{target}` matches no GPT-2 projection (use c_attn, c_proj, \
                      attn.c_proj, c_fc or mlp.c_proj)"
@@ -81,7 +87,9 @@ impl LoraConfig {
 
     /// True when the module at `path` (e.g. `transformer.h.3.mlp.c_proj`) gets LoRA.
     pub fn targets(&self, path: &str) -> bool {
-        self.target_modules.iter().any(|target| peft_matches(path, target))
+        self.target_modules
+            .iter()
+            .any(|target| peft_matches(path, target))
     }
 }
 
@@ -116,10 +124,25 @@ impl LoraAdapter {
     /// Creates A (PEFT's kaiming-uniform, seeded by name) and B (zeros) under `path`
     /// (the trainable store, at the module's path), named `lora_A.weight` and
     /// `lora_B.weight`.
-    pub fn new(path: &nn::Path, name: &str, in_features: i64, out_features: i64, config: &LoraConfig, seed: u64) -> Self {
-        let a_init = init::kaiming_uniform_sqrt5(seed, &format!("{name}.lora_A"), config.r, in_features, path.device());
+    pub fn new(
+        path: &nn::Path,
+        name: &str,
+        in_features: i64,
+        out_features: i64,
+        config: &LoraConfig,
+        seed: u64,
+    ) -> Self {
+        let a_init = init::kaiming_uniform_sqrt5(
+            seed,
+            &format!("{name}.lora_A"),
+            config.r,
+            in_features,
+            path.device(),
+        );
         let a = path.sub("lora_A").var_copy("weight", &a_init);
-        let b = path.sub("lora_B").zeros("weight", &[out_features, config.r]);
+        let b = path
+            .sub("lora_B")
+            .zeros("weight", &[out_features, config.r]);
         LoraAdapter {
             name: name.to_string(),
             in_features,
@@ -140,7 +163,11 @@ impl LoraAdapter {
         if let Some(real) = real {
             self.track(x, real);
         }
-        let dropped = if train && self.dropout > 0.0 { x.dropout(self.dropout, true) } else { x.shallow_clone() };
+        let dropped = if train && self.dropout > 0.0 {
+            x.dropout(self.dropout, true)
+        } else {
+            x.shallow_clone()
+        };
         let a = self.a.to_kind(compute);
         let b = self.b.to_kind(compute);
         dropped.to_kind(compute).matmul(&a.tr()).matmul(&b.tr()) * self.scaling
@@ -155,7 +182,10 @@ impl LoraAdapter {
     pub fn start_tracking(&self) {
         let device = self.a.device();
         let zero = || Tensor::zeros([], (Kind::Double, device));
-        *self.lock() = Some(OutputChange { sum: zero(), count: zero() });
+        *self.lock() = Some(OutputChange {
+            sum: zero(),
+            count: zero(),
+        });
     }
 
     /// Stops accumulating and forgets the sums.
@@ -169,12 +199,19 @@ impl LoraAdapter {
 
     /// (Σ ‖ΔW·x‖/‖x‖, number of positions) so far, if tracking.
     pub fn output_change(&self) -> Option<(f64, i64)> {
-        self.lock().as_ref().map(|acc| (acc.sum.double_value(&[]), acc.count.double_value(&[]) as i64))
+        self.lock().as_ref().map(|acc| {
+            (
+                acc.sum.double_value(&[]),
+                acc.count.double_value(&[]) as i64,
+            )
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<OutputChange>> {
         // A poisoned lock only means a panic elsewhere mid-update; the sums are still valid.
-        self.tracking.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.tracking
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     fn track(&self, x: &Tensor, real: &Tensor) {
@@ -198,15 +235,27 @@ mod tests {
 
     #[test]
     fn peft_suffix_matching() {
-        let c = LoraConfig { target_modules: vec!["c_proj".into()], ..LoraConfig::default() };
+        let c = LoraConfig {
+            target_modules: vec!["c_proj".into()],
+            ..LoraConfig::default()
+        };
         assert!(c.targets("transformer.h.0.attn.c_proj"));
         assert!(c.targets("transformer.h.11.mlp.c_proj"));
         assert!(!c.targets("transformer.h.0.attn.c_attn"));
-        let c = LoraConfig { target_modules: vec!["mlp.c_proj".into()], ..LoraConfig::default() };
+        let c = LoraConfig {
+            target_modules: vec!["mlp.c_proj".into()],
+            ..LoraConfig::default()
+        };
         assert!(!c.targets("transformer.h.0.attn.c_proj"));
         assert!(c.targets("transformer.h.0.mlp.c_proj"));
-        let c = LoraConfig { target_modules: vec!["attn".into()], ..LoraConfig::default() };
-        assert!(c.validate().unwrap_err().contains("matches no GPT-2 projection"));
+        let c = LoraConfig {
+            target_modules: vec!["attn".into()],
+            ..LoraConfig::default()
+        };
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("matches no GPT-2 projection"));
         // `_attn` is not a `.`-suffix of `c_attn`.
         assert!(!peft_matches("transformer.h.0.attn.c_attn", "_attn"));
     }
@@ -215,7 +264,11 @@ mod tests {
     fn scaling_and_rslora() {
         let c = LoraConfig::default();
         assert_eq!(c.scaling(), 2.0);
-        let c = LoraConfig { r: 16, use_rslora: true, ..LoraConfig::default() };
+        let c = LoraConfig {
+            r: 16,
+            use_rslora: true,
+            ..LoraConfig::default()
+        };
         assert_eq!(c.scaling(), 4.0);
     }
 }

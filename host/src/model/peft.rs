@@ -24,7 +24,11 @@ pub const ADAPTER_WEIGHTS_FILE: &str = "adapter_model.safetensors";
 pub fn save_adapter(model: &SequenceClassifier, dir: &Path) -> Result<(), ModelError> {
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     let lora = model.lora_config();
-    let alpha = if lora.alpha.fract() == 0.0 && lora.alpha.abs() < 1e15 { json!(lora.alpha as i64) } else { json!(lora.alpha) };
+    let alpha = if lora.alpha.fract() == 0.0 && lora.alpha.abs() < 1e15 {
+        json!(lora.alpha as i64)
+    } else {
+        json!(lora.alpha)
+    };
     let config = json!({
         "peft_type": "LORA",
         "task_type": "SEQ_CLS",
@@ -58,50 +62,98 @@ pub fn save_adapter(model: &SequenceClassifier, dir: &Path) -> Result<(), ModelE
 pub fn read_adapter_config(dir: &Path) -> Result<LoraConfig, ModelError> {
     let path = dir.join(ADAPTER_CONFIG_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| ModelError::io(&path, e))?;
-    let value: Value = serde_json::from_str(&text).map_err(|source| ModelError::Json { path: path.clone(), source })?;
+    let value: Value = serde_json::from_str(&text).map_err(|source| ModelError::Json {
+        path: path.clone(),
+        source,
+    })?;
     let bad = |message: String| ModelError::Lora(format!("{}: {message}", path.display()));
     let get = |key: &str| value.get(key).filter(|v| !v.is_null());
     if let Some(kind) = get("peft_type").and_then(Value::as_str) {
         if kind != "LORA" {
-            return Err(bad(format!("peft_type is {kind}, only LORA adapters are supported")));
+            return Err(bad(format!(
+                "peft_type is {kind}, only LORA adapters are supported"
+            )));
         }
     }
     for (key, unsupported) in [
-        ("use_dora", get("use_dora").and_then(Value::as_bool) == Some(true)),
-        ("bias", get("bias").and_then(Value::as_str).is_some_and(|b| b != "none")),
-        ("lora_bias", get("lora_bias").and_then(Value::as_bool) == Some(true)),
-        ("rank_pattern", get("rank_pattern").and_then(Value::as_object).is_some_and(|m| !m.is_empty())),
-        ("alpha_pattern", get("alpha_pattern").and_then(Value::as_object).is_some_and(|m| !m.is_empty())),
+        (
+            "use_dora",
+            get("use_dora").and_then(Value::as_bool) == Some(true),
+        ),
+        (
+            "bias",
+            get("bias")
+                .and_then(Value::as_str)
+                .is_some_and(|b| b != "none"),
+        ),
+        (
+            "lora_bias",
+            get("lora_bias").and_then(Value::as_bool) == Some(true),
+        ),
+        (
+            "rank_pattern",
+            get("rank_pattern")
+                .and_then(Value::as_object)
+                .is_some_and(|m| !m.is_empty()),
+        ),
+        (
+            "alpha_pattern",
+            get("alpha_pattern")
+                .and_then(Value::as_object)
+                .is_some_and(|m| !m.is_empty()),
+        ),
         ("layers_to_transform", get("layers_to_transform").is_some()),
     ] {
         if unsupported {
-            return Err(bad(format!("`{key}` is set; clora-host supports plain LoRA adapters only")));
+            return Err(bad(format!(
+                "`{key}` is set; clora-host supports plain LoRA adapters only"
+            )));
         }
     }
-    let r = get("r").and_then(Value::as_i64).ok_or_else(|| bad("missing integer `r`".into()))?;
-    let alpha = get("lora_alpha").and_then(Value::as_f64).ok_or_else(|| bad("missing `lora_alpha`".into()))?;
+    let r = get("r")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| bad("missing integer `r`".into()))?;
+    let alpha = get("lora_alpha")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| bad("missing `lora_alpha`".into()))?;
     let dropout = get("lora_dropout").and_then(Value::as_f64).unwrap_or(0.0);
     let use_rslora = get("use_rslora").and_then(Value::as_bool).unwrap_or(false);
     let target_modules = match get("target_modules") {
         Some(Value::Array(items)) => items
             .iter()
-            .map(|item| item.as_str().map(str::to_string).ok_or_else(|| bad("target_modules must hold strings".into())))
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad("target_modules must hold strings".into()))
+            })
             .collect::<Result<Vec<_>, _>>()?,
         Some(Value::String(pattern)) => {
-            return Err(bad(format!("target_modules is the regex `{pattern}`; only a list of module names is supported")))
+            return Err(bad(format!(
+                "target_modules is the regex `{pattern}`; only a list of module names is supported"
+            )))
         }
         _ => return Err(bad("missing `target_modules`".into())),
     };
     let mut target_modules = target_modules;
     target_modules.sort();
-    let config = LoraConfig { r, alpha, dropout, target_modules, use_rslora };
+    let config = LoraConfig {
+        r,
+        alpha,
+        dropout,
+        target_modules,
+        use_rslora,
+    };
     config.validate().map_err(bad)?;
     Ok(config)
 }
 
 /// Checks that an adapter fits a model built with `model` (same rank and same set of
 /// wrapped modules).
-pub fn check_compatible(model: &LoraConfig, adapter: &LoraConfig, dir: &Path) -> Result<(), ModelError> {
+pub fn check_compatible(
+    model: &LoraConfig,
+    adapter: &LoraConfig,
+    dir: &Path,
+) -> Result<(), ModelError> {
     let mut ours = model.target_modules.clone();
     ours.sort();
     if model.r != adapter.r || ours != adapter.target_modules {
@@ -121,7 +173,10 @@ pub fn check_compatible(model: &LoraConfig, adapter: &LoraConfig, dir: &Path) ->
 /// Pairs each adapter variable of `model` with its value from `dir`'s safetensors,
 /// checking names and shapes. Keys with PEFT's adapter name (`lora_A.default.weight`,
 /// `score.modules_to_save.default.weight`) are accepted too.
-pub fn read_adapter_tensors(dir: &Path, model: &SequenceClassifier) -> Result<Vec<(Tensor, Tensor)>, ModelError> {
+pub fn read_adapter_tensors(
+    dir: &Path,
+    model: &SequenceClassifier,
+) -> Result<Vec<(Tensor, Tensor)>, ModelError> {
     let path = dir.join(ADAPTER_WEIGHTS_FILE);
     let mut stored: BTreeMap<String, Tensor> = read_safetensors(&path)?
         .into_iter()

@@ -47,13 +47,19 @@ pub fn resolve_model(spec: &str, revision: Option<&str>) -> Result<ModelFiles, M
 }
 
 /// [`resolve_model`] with an explicit Hub client (tests, custom caches).
-pub fn resolve_model_with(spec: &str, revision: Option<&str>, hub: &Hub) -> Result<ModelFiles, ModelError> {
+pub fn resolve_model_with(
+    spec: &str,
+    revision: Option<&str>,
+    hub: &Hub,
+) -> Result<ModelFiles, ModelError> {
     let path = Path::new(spec);
     if path.is_dir() {
         return from_dir(path, spec);
     }
     if path.exists() {
-        return Err(ModelError::Source(format!("model `{spec}` is a file; give the directory that holds config.json")));
+        return Err(ModelError::Source(format!(
+            "model `{spec}` is a file; give the directory that holds config.json"
+        )));
     }
     if spec.starts_with(['.', '/', '~']) || !is_repo_id(spec) {
         return Err(ModelError::Source(format!(
@@ -67,13 +73,20 @@ pub fn resolve_model_with(spec: &str, revision: Option<&str>, hub: &Hub) -> Resu
 pub fn from_dir(dir: &Path, source: &str) -> Result<ModelFiles, ModelError> {
     let config = dir.join(CONFIG_FILE);
     if !config.is_file() {
-        return Err(ModelError::Source(format!("{}: no {CONFIG_FILE}; is this a Hugging Face model directory?", dir.display())));
+        return Err(ModelError::Source(format!(
+            "{}: no {CONFIG_FILE}; is this a Hugging Face model directory?",
+            dir.display()
+        )));
     }
     let weights = dir.join(WEIGHTS_FILE);
     if !weights.is_file() {
         let pickle = dir.join(PICKLE_FILE);
         if pickle.is_file() {
-            return Err(ModelError::PickleOnly { dir: dir.to_path_buf(), bin: pickle, out: weights });
+            return Err(ModelError::PickleOnly {
+                dir: dir.to_path_buf(),
+                bin: pickle,
+                out: weights,
+            });
         }
         if dir.join("model.safetensors.index.json").is_file() {
             return Err(ModelError::Source(format!(
@@ -82,16 +95,28 @@ pub fn from_dir(dir: &Path, source: &str) -> Result<ModelFiles, ModelError> {
                 dir.display()
             )));
         }
-        return Err(ModelError::Source(format!("{}: no {WEIGHTS_FILE}", dir.display())));
+        return Err(ModelError::Source(format!(
+            "{}: no {WEIGHTS_FILE}",
+            dir.display()
+        )));
     }
     let tokenizer = if dir.join(TOKENIZER_FILE).is_file() {
         Some(TokenizerFiles::Json(dir.join(TOKENIZER_FILE)))
     } else if dir.join(VOCAB_FILE).is_file() && dir.join(MERGES_FILE).is_file() {
-        Some(TokenizerFiles::VocabMerges { vocab: dir.join(VOCAB_FILE), merges: dir.join(MERGES_FILE) })
+        Some(TokenizerFiles::VocabMerges {
+            vocab: dir.join(VOCAB_FILE),
+            merges: dir.join(MERGES_FILE),
+        })
     } else {
         None
     };
-    Ok(ModelFiles { dir: dir.to_path_buf(), config, weights, tokenizer, source: source.to_string() })
+    Ok(ModelFiles {
+        dir: dir.to_path_buf(),
+        config,
+        weights,
+        tokenizer,
+        source: source.to_string(),
+    })
 }
 
 fn from_hub(repo: &HubRepo, hub: &Hub, source: &str) -> Result<ModelFiles, ModelError> {
@@ -109,13 +134,22 @@ fn from_hub(repo: &HubRepo, hub: &Hub, source: &str) -> Result<ModelFiles, Model
     })?;
     let tokenizer = match optional(hub, repo, TOKENIZER_FILE)? {
         Some(json) => Some(TokenizerFiles::Json(json)),
-        None => match (optional(hub, repo, VOCAB_FILE)?, optional(hub, repo, MERGES_FILE)?) {
+        None => match (
+            optional(hub, repo, VOCAB_FILE)?,
+            optional(hub, repo, MERGES_FILE)?,
+        ) {
             (Some(vocab), Some(merges)) => Some(TokenizerFiles::VocabMerges { vocab, merges }),
             _ => None,
         },
     };
     let dir = config.parent().map(Path::to_path_buf).unwrap_or_default();
-    Ok(ModelFiles { dir, config, weights, tokenizer, source: source.to_string() })
+    Ok(ModelFiles {
+        dir,
+        config,
+        weights,
+        tokenizer,
+        source: source.to_string(),
+    })
 }
 
 /// A file that may legitimately be absent (404, or absent from an offline cache).

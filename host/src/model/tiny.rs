@@ -33,7 +33,12 @@ pub struct TinySpec {
 impl Default for TinySpec {
     /// Small enough to train a few hundred steps on 2 CPU cores in a minute or two.
     fn default() -> Self {
-        TinySpec { n_layer: 2, n_head: 2, n_embd: 64, n_positions: 256 }
+        TinySpec {
+            n_layer: 2,
+            n_head: 2,
+            n_embd: 64,
+            n_positions: 256,
+        }
     }
 }
 
@@ -44,8 +49,15 @@ const INITIALIZER_RANGE: f64 = 0.02;
 /// Writes a tiny random GPT-2 into `dir` (created if needed). The same `seed` gives the
 /// same weights.
 pub fn write_tiny_model(dir: &Path, spec: &TinySpec, seed: u64) -> Result<(), ModelError> {
-    if spec.n_head <= 0 || spec.n_embd <= 0 || spec.n_embd % spec.n_head != 0 || spec.n_layer <= 0 || spec.n_positions <= 0 {
-        return Err(ModelError::Source(format!("tiny model spec {spec:?}: sizes must be positive and n_embd divisible by n_head")));
+    if spec.n_head <= 0
+        || spec.n_embd <= 0
+        || spec.n_embd % spec.n_head != 0
+        || spec.n_layer <= 0
+        || spec.n_positions <= 0
+    {
+        return Err(ModelError::Source(format!(
+            "tiny model spec {spec:?}: sizes must be positive and n_embd divisible by n_head"
+        )));
     }
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     write_json(&dir.join(CONFIG_FILE), &config_json(spec))?;
@@ -80,7 +92,12 @@ fn config_json(spec: &TinySpec) -> serde_json::Value {
 
 fn random_weights(spec: &TinySpec, seed: u64) -> Vec<(String, Tensor)> {
     let d = spec.n_embd;
-    let normal = |name: &str, dims: &[i64], std: f64| (name.to_string(), init::normal(seed, name, dims, std, Device::Cpu));
+    let normal = |name: &str, dims: &[i64], std: f64| {
+        (
+            name.to_string(),
+            init::normal(seed, name, dims, std, Device::Cpu),
+        )
+    };
     let ones = |name: String| (name, Tensor::ones([d], (tch::Kind::Float, Device::Cpu)));
     let zeros = |name: String, n: i64| (name, Tensor::zeros([n], (tch::Kind::Float, Device::Cpu)));
     // GPT-2's scaled init of the residual projections: std / √(2·n_layer).
@@ -93,15 +110,31 @@ fn random_weights(spec: &TinySpec, seed: u64) -> Vec<(String, Tensor)> {
         let p = format!("h.{i}");
         out.push(ones(format!("{p}.ln_1.weight")));
         out.push(zeros(format!("{p}.ln_1.bias"), d));
-        out.push(normal(&format!("{p}.attn.c_attn.weight"), &[d, 3 * d], INITIALIZER_RANGE));
+        out.push(normal(
+            &format!("{p}.attn.c_attn.weight"),
+            &[d, 3 * d],
+            INITIALIZER_RANGE,
+        ));
         out.push(zeros(format!("{p}.attn.c_attn.bias"), 3 * d));
-        out.push(normal(&format!("{p}.attn.c_proj.weight"), &[d, d], proj_std));
+        out.push(normal(
+            &format!("{p}.attn.c_proj.weight"),
+            &[d, d],
+            proj_std,
+        ));
         out.push(zeros(format!("{p}.attn.c_proj.bias"), d));
         out.push(ones(format!("{p}.ln_2.weight")));
         out.push(zeros(format!("{p}.ln_2.bias"), d));
-        out.push(normal(&format!("{p}.mlp.c_fc.weight"), &[d, 4 * d], INITIALIZER_RANGE));
+        out.push(normal(
+            &format!("{p}.mlp.c_fc.weight"),
+            &[d, 4 * d],
+            INITIALIZER_RANGE,
+        ));
         out.push(zeros(format!("{p}.mlp.c_fc.bias"), 4 * d));
-        out.push(normal(&format!("{p}.mlp.c_proj.weight"), &[4 * d, d], proj_std));
+        out.push(normal(
+            &format!("{p}.mlp.c_proj.weight"),
+            &[4 * d, d],
+            proj_std,
+        ));
         out.push(zeros(format!("{p}.mlp.c_proj.bias"), d));
     }
     out.push(ones("ln_f.weight".to_string()));
@@ -112,13 +145,14 @@ fn random_weights(spec: &TinySpec, seed: u64) -> Vec<(String, Tensor)> {
 /// GPT-2's `bytes_to_unicode`, in its order: printable Latin-1 bytes map to themselves,
 /// the rest to U+0100 onwards. The position in this list is the token id.
 pub fn byte_level_alphabet() -> Vec<char> {
-    let printable = |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
-    let mut chars: Vec<char> = (0..256u32).filter(|&b| printable(b)).filter_map(char::from_u32).collect();
-    let mut next = 256u32;
-    for _ in (0..256u32).filter(|&b| !printable(b)) {
-        chars.push(char::from_u32(next).expect("U+0100.. are valid chars"));
-        next += 1;
-    }
+    let printable =
+        |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
+    let mut chars: Vec<char> = (0..256u32)
+        .filter(|&b| printable(b))
+        .filter_map(char::from_u32)
+        .collect();
+    let others = (0..256u32).filter(|&b| !printable(b)).count() as u32;
+    chars.extend((256..256 + others).filter_map(char::from_u32));
     chars
 }
 
@@ -132,12 +166,18 @@ fn write_tokenizer(dir: &Path, spec: &TinySpec) -> Result<(), ModelError> {
     let merges_path = dir.join(MERGES_FILE);
     write_json(&vocab_path, &serde_json::Value::Object(vocab))?;
     std::fs::write(&merges_path, "#version: 0.2\n").map_err(|e| ModelError::io(&merges_path, e))?;
-    let files = TokenizerFiles::VocabMerges { vocab: vocab_path, merges: merges_path };
+    let files = TokenizerFiles::VocabMerges {
+        vocab: vocab_path,
+        merges: merges_path,
+    };
     let tokenizer = load_tokenizer_files(&files, dir)?;
     let json_path = dir.join(TOKENIZER_FILE);
     tokenizer
         .save(&json_path, true)
-        .map_err(|e| ModelError::Tokenizer { dir: dir.to_path_buf(), message: e.to_string() })?;
+        .map_err(|e| ModelError::Tokenizer {
+            dir: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
     let tokenizer_config = json!({
         "tokenizer_class": "GPT2Tokenizer",
         "model_max_length": spec.n_positions,
@@ -174,10 +214,19 @@ mod tests {
     #[test]
     fn tiny_model_tokenizes_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let spec = TinySpec { n_layer: 1, n_head: 1, n_embd: 8, n_positions: 16 };
+        let spec = TinySpec {
+            n_layer: 1,
+            n_head: 1,
+            n_embd: 8,
+            n_positions: 16,
+        };
         write_tiny_model(dir.path(), &spec, 1).unwrap();
         let tokenizer = super::super::load_tokenizer(dir.path()).unwrap();
-        let ids = tokenizer.encode("Hi é<|endoftext|>", false).unwrap().get_ids().to_vec();
+        let ids = tokenizer
+            .encode("Hi é<|endoftext|>", false)
+            .unwrap()
+            .get_ids()
+            .to_vec();
         // 'H' (72 → id 39), 'i' (105 → 72), 'Ġ' (space → 220), 'é' is two bytes, then EOS.
         assert_eq!(ids, vec![39, 72, 220, 127, 102, 256]);
     }

@@ -19,14 +19,20 @@ pub fn load_tokenizer(dir: &Path) -> Result<Tokenizer, ModelError> {
     let files = if json.is_file() {
         TokenizerFiles::Json(json)
     } else {
-        TokenizerFiles::VocabMerges { vocab: dir.join(VOCAB_FILE), merges: dir.join(MERGES_FILE) }
+        TokenizerFiles::VocabMerges {
+            vocab: dir.join(VOCAB_FILE),
+            merges: dir.join(MERGES_FILE),
+        }
     };
     load_tokenizer_files(&files, dir)
 }
 
 /// Loads a tokenizer from resolved files (`dir` is only used in error messages).
 pub fn load_tokenizer_files(files: &TokenizerFiles, dir: &Path) -> Result<Tokenizer, ModelError> {
-    let error = |message: String| ModelError::Tokenizer { dir: dir.to_path_buf(), message };
+    let error = |message: String| ModelError::Tokenizer {
+        dir: dir.to_path_buf(),
+        message,
+    };
     match files {
         TokenizerFiles::Json(path) => {
             Tokenizer::from_file(path).map_err(|e| error(format!("{}: {e}", path.display())))
@@ -34,11 +40,16 @@ pub fn load_tokenizer_files(files: &TokenizerFiles, dir: &Path) -> Result<Tokeni
         TokenizerFiles::VocabMerges { vocab, merges } => {
             for path in [vocab, merges] {
                 if !path.is_file() {
-                    return Err(error(format!("no {TOKENIZER_FILE}, and {} is missing", path.display())));
+                    return Err(error(format!(
+                        "no {TOKENIZER_FILE}, and {} is missing",
+                        path.display()
+                    )));
                 }
             }
             let (vocab, merges) = (vocab.to_string_lossy(), merges.to_string_lossy());
-            let bpe = BPE::from_file(&vocab, &merges).build().map_err(|e| error(e.to_string()))?;
+            let bpe = BPE::from_file(&vocab, &merges)
+                .build()
+                .map_err(|e| error(e.to_string()))?;
             let mut tokenizer = Tokenizer::new(bpe);
             tokenizer
                 .with_pre_tokenizer(Some(ByteLevel::new(false, true, true)))

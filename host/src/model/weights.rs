@@ -44,7 +44,10 @@ impl Checkpoint {
             .into_iter()
             .filter_map(|(key, tensor)| normalise_key(&key).map(|name| (name, tensor)))
             .collect();
-        Ok(Checkpoint { path: path.to_path_buf(), tensors })
+        Ok(Checkpoint {
+            path: path.to_path_buf(),
+            tensors,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -57,17 +60,25 @@ impl Checkpoint {
 
     /// Removes and returns `name`, checking its shape.
     pub fn take(&mut self, name: &str, dims: &[i64]) -> Result<Tensor, ModelError> {
-        let tensor = self.tensors.remove(name).ok_or_else(|| ModelError::Weights {
-            path: self.path.clone(),
-            message: format!("missing tensor `{name}` (expected shape {dims:?})"),
-        })?;
+        let tensor = self
+            .tensors
+            .remove(name)
+            .ok_or_else(|| ModelError::Weights {
+                path: self.path.clone(),
+                message: format!("missing tensor `{name}` (expected shape {dims:?})"),
+            })?;
         check_shape(&self.path, name, dims, &tensor)?;
         Ok(tensor)
     }
 }
 
 /// `ShapeMismatch` unless `tensor` has shape `dims`.
-pub fn check_shape(path: &Path, name: &str, dims: &[i64], tensor: &Tensor) -> Result<(), ModelError> {
+pub fn check_shape(
+    path: &Path,
+    name: &str,
+    dims: &[i64],
+    tensor: &Tensor,
+) -> Result<(), ModelError> {
     let found = tensor.size();
     if found != dims {
         return Err(ModelError::ShapeMismatch {
@@ -83,8 +94,10 @@ pub fn check_shape(path: &Path, name: &str, dims: &[i64], tensor: &Tensor) -> Re
 /// Reads all tensors of a safetensors file (on the CPU, in their stored dtype).
 pub fn read_safetensors(path: &Path) -> Result<Vec<(String, Tensor)>, ModelError> {
     let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
-    let file = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| ModelError::Weights { path: path.to_path_buf(), message: e.to_string() })?;
+    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Weights {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     file.tensors()
         .into_iter()
         .map(|(name, view)| {
@@ -117,7 +130,11 @@ fn kind_of(dtype: Dtype) -> Option<Kind> {
 pub fn write_safetensors(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), ModelError> {
     let mut buffers = Vec::with_capacity(tensors.len());
     for (name, tensor) in tensors {
-        let cpu = tensor.detach().to_device(tch::Device::Cpu).to_kind(Kind::Float).contiguous();
+        let cpu = tensor
+            .detach()
+            .to_device(tch::Device::Cpu)
+            .to_kind(Kind::Float)
+            .contiguous();
         let values = Vec::<f32>::try_from(&cpu.flatten(0, -1))?;
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         let shape: Vec<usize> = cpu.size().iter().map(|&d| d as usize).collect();
@@ -128,12 +145,19 @@ pub fn write_safetensors(path: &Path, tensors: &[(String, Tensor)]) -> Result<()
         .map(|(name, shape, bytes)| {
             TensorView::new(Dtype::F32, shape.clone(), bytes)
                 .map(|view| (name.clone(), view))
-                .map_err(|e| ModelError::Weights { path: path.to_path_buf(), message: e.to_string() })
+                .map_err(|e| ModelError::Weights {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
-    safetensors::tensor::serialize_to_file(views, Some(metadata), path)
-        .map_err(|e| ModelError::Weights { path: path.to_path_buf(), message: e.to_string() })
+    safetensors::tensor::serialize_to_file(views, Some(metadata), path).map_err(|e| {
+        ModelError::Weights {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -142,13 +166,22 @@ mod tests {
 
     #[test]
     fn normalises_hub_and_classifier_keys() {
-        assert_eq!(normalise_key("h.0.attn.c_attn.weight").as_deref(), Some("transformer.h.0.attn.c_attn.weight"));
+        assert_eq!(
+            normalise_key("h.0.attn.c_attn.weight").as_deref(),
+            Some("transformer.h.0.attn.c_attn.weight")
+        );
         assert_eq!(
             normalise_key("transformer.h.0.attn.c_attn.bias").as_deref(),
             Some("transformer.h.0.attn.c_attn.bias")
         );
-        assert_eq!(normalise_key("wte.weight").as_deref(), Some("transformer.wte.weight"));
-        assert_eq!(normalise_key("score.weight").as_deref(), Some("score.weight"));
+        assert_eq!(
+            normalise_key("wte.weight").as_deref(),
+            Some("transformer.wte.weight")
+        );
+        assert_eq!(
+            normalise_key("score.weight").as_deref(),
+            Some("score.weight")
+        );
         assert_eq!(normalise_key("h.3.attn.bias"), None);
         assert_eq!(normalise_key("transformer.h.3.attn.masked_bias"), None);
         assert_eq!(normalise_key("lm_head.weight"), None);

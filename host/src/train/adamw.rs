@@ -31,7 +31,13 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
-        AdamWConfig { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+        AdamWConfig {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -41,7 +47,11 @@ pub enum AdamWError {
     #[error("optimizer state has no tensor `{0}`")]
     Missing(String),
     #[error("optimizer state `{name}` has shape {found:?}, the parameter needs {expected:?}")]
-    Shape { name: String, expected: Vec<i64>, found: Vec<i64> },
+    Shape {
+        name: String,
+        expected: Vec<i64>,
+        found: Vec<i64>,
+    },
     #[error("optimizer state has tensor `{0}` for no known parameter")]
     Unknown(String),
     #[error("libtorch: {0}")]
@@ -50,7 +60,13 @@ pub enum AdamWError {
 
 impl From<tch::TchError> for AdamWError {
     fn from(err: tch::TchError) -> Self {
-        AdamWError::Torch(err.to_string().lines().next().unwrap_or_default().to_string())
+        AdamWError::Torch(
+            err.to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        )
     }
 }
 
@@ -79,7 +95,14 @@ impl AdamW {
     /// hash map).
     pub fn new(mut params: Vec<(String, Tensor)>, config: AdamWConfig) -> Self {
         params.sort_by(|a, b| a.0.cmp(&b.0));
-        let params = params.into_iter().map(|(name, tensor)| Param { name, tensor, state: None }).collect();
+        let params = params
+            .into_iter()
+            .map(|(name, tensor)| Param {
+                name,
+                tensor,
+                state: None,
+            })
+            .collect();
         AdamW { config, params }
     }
 
@@ -130,13 +153,21 @@ impl AdamW {
                 }
                 let _m = state.exp_avg.f_lerp_(&grad, 1.0 - c.beta1)?;
                 let _v = state.exp_avg_sq.f_mul_scalar_(c.beta2)?;
-                let _v = state.exp_avg_sq.f_add_(&grad.f_mul_scalar(1.0 - c.beta2)?.f_mul(&grad)?)?;
+                let _v = state
+                    .exp_avg_sq
+                    .f_add_(&grad.f_mul_scalar(1.0 - c.beta2)?.f_mul(&grad)?)?;
                 let bias_correction1 = 1.0 - c.beta1.powf(state.step);
                 let bias_correction2 = 1.0 - c.beta2.powf(state.step);
                 let step_size = c.lr / bias_correction1;
-                let denom = state.exp_avg_sq.f_sqrt()?.f_div_scalar(bias_correction2.sqrt())?.f_add_scalar(c.eps)?;
+                let denom = state
+                    .exp_avg_sq
+                    .f_sqrt()?
+                    .f_div_scalar(bias_correction2.sqrt())?
+                    .f_add_scalar(c.eps)?;
                 // torch's addcdiv_(m, denom, value=-step_size) computes (value·m)/denom.
-                let _p = param.tensor.f_add_(&state.exp_avg.f_mul_scalar(-step_size)?.f_div(&denom)?)?;
+                let _p = param
+                    .tensor
+                    .f_add_(&state.exp_avg.f_mul_scalar(-step_size)?.f_div(&denom)?)?;
             }
             Ok(())
         })
@@ -157,8 +188,14 @@ impl AdamW {
             if let Some(state) = &param.state {
                 let step = Tensor::from(state.step as f32);
                 out.push((format!("{}.step", param.name), step));
-                out.push((format!("{}.exp_avg", param.name), state.exp_avg.detach().copy()));
-                out.push((format!("{}.exp_avg_sq", param.name), state.exp_avg_sq.detach().copy()));
+                out.push((
+                    format!("{}.exp_avg", param.name),
+                    state.exp_avg.detach().copy(),
+                ));
+                out.push((
+                    format!("{}.exp_avg_sq", param.name),
+                    state.exp_avg_sq.detach().copy(),
+                ));
             }
         }
         out
@@ -168,7 +205,8 @@ impl AdamW {
     /// tensors starts fresh (it had not been stepped); a tensor for an unknown parameter
     /// or of the wrong shape is an error, and nothing is changed then.
     pub fn load_state_tensors(&mut self, tensors: &[(String, Tensor)]) -> Result<(), AdamWError> {
-        let mut by_name: HashMap<&str, &Tensor> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let mut by_name: HashMap<&str, &Tensor> =
+            tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let mut restored = Vec::with_capacity(self.params.len());
         for param in &self.params {
             let key = |suffix: &str| format!("{}.{suffix}", param.name);
@@ -176,21 +214,41 @@ impl AdamW {
                 restored.push(None);
                 continue;
             }
-            let mut take = |suffix: &str| by_name.remove(key(suffix).as_str()).ok_or_else(|| AdamWError::Missing(key(suffix)));
+            let mut take = |suffix: &str| {
+                by_name
+                    .remove(key(suffix).as_str())
+                    .ok_or_else(|| AdamWError::Missing(key(suffix)))
+            };
             let step = take("step")?.f_double_value(&[])?;
             let mut moments = Vec::new();
             for suffix in ["exp_avg", "exp_avg_sq"] {
                 let value = take(suffix)?;
                 if value.size() != param.tensor.size() {
-                    return Err(AdamWError::Shape { name: key(suffix), expected: param.tensor.size(), found: value.size() });
+                    return Err(AdamWError::Shape {
+                        name: key(suffix),
+                        expected: param.tensor.size(),
+                        found: value.size(),
+                    });
                 }
-                moments.push(value.f_to_kind(Kind::Float)?.f_to_device(param.tensor.device())?.copy());
+                moments.push(
+                    value
+                        .f_to_kind(Kind::Float)?
+                        .f_to_device(param.tensor.device())?
+                        .copy(),
+                );
             }
             let exp_avg_sq = moments.pop().expect("two moments");
             let exp_avg = moments.pop().expect("two moments");
-            restored.push(Some(Moments { step, exp_avg, exp_avg_sq }));
+            restored.push(Some(Moments {
+                step,
+                exp_avg,
+                exp_avg_sq,
+            }));
         }
-        if let Some(extra) = by_name.keys().find(|k| STATE_SUFFIXES.iter().any(|s| k.ends_with(s))) {
+        if let Some(extra) = by_name
+            .keys()
+            .find(|k| STATE_SUFFIXES.iter().any(|s| k.ends_with(s)))
+        {
             return Err(AdamWError::Unknown((*extra).to_string()));
         }
         for (param, state) in self.params.iter_mut().zip(restored) {
@@ -209,8 +267,14 @@ mod tests {
     #[test]
     fn first_step_is_sign_like() {
         let p = Tensor::from_slice(&[1.0f32, -2.0]).set_requires_grad(true);
-        (&p * Tensor::from_slice(&[3.0f32, -0.5])).sum(Kind::Float).backward();
-        let config = AdamWConfig { lr: 0.1, weight_decay: 0.5, ..AdamWConfig::default() };
+        (&p * Tensor::from_slice(&[3.0f32, -0.5]))
+            .sum(Kind::Float)
+            .backward();
+        let config = AdamWConfig {
+            lr: 0.1,
+            weight_decay: 0.5,
+            ..AdamWConfig::default()
+        };
         let mut opt = AdamW::new(vec![("p".into(), p.shallow_clone())], config);
         opt.step();
         let got = Vec::<f32>::try_from(&p.detach()).unwrap();
@@ -224,17 +288,32 @@ mod tests {
     fn state_round_trips_and_rejects_bad_shapes() {
         let p = Tensor::from_slice(&[1.0f32, 2.0]).set_requires_grad(true);
         p.sum(Kind::Float).backward();
-        let mut opt = AdamW::new(vec![("w".into(), p.shallow_clone())], AdamWConfig::default());
+        let mut opt = AdamW::new(
+            vec![("w".into(), p.shallow_clone())],
+            AdamWConfig::default(),
+        );
         opt.step();
         let state = opt.state_tensors();
-        assert_eq!(state.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["w.step", "w.exp_avg", "w.exp_avg_sq"]);
-        let mut other = AdamW::new(vec![("w".into(), p.shallow_clone())], AdamWConfig::default());
+        assert_eq!(
+            state.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["w.step", "w.exp_avg", "w.exp_avg_sq"]
+        );
+        let mut other = AdamW::new(
+            vec![("w".into(), p.shallow_clone())],
+            AdamWConfig::default(),
+        );
         other.load_state_tensors(&state).unwrap();
         assert_eq!(other.state_tensors()[0].1.double_value(&[]), 1.0);
         let bad = vec![
             ("w.step".to_string(), Tensor::from(1.0f32)),
-            ("w.exp_avg".to_string(), Tensor::zeros([3], (Kind::Float, tch::Device::Cpu))),
-            ("w.exp_avg_sq".to_string(), Tensor::zeros([2], (Kind::Float, tch::Device::Cpu))),
+            (
+                "w.exp_avg".to_string(),
+                Tensor::zeros([3], (Kind::Float, tch::Device::Cpu)),
+            ),
+            (
+                "w.exp_avg_sq".to_string(),
+                Tensor::zeros([2], (Kind::Float, tch::Device::Cpu)),
+            ),
         ];
         let err = other.load_state_tensors(&bad).unwrap_err().to_string();
         assert!(err.contains("w.exp_avg") && err.contains("[3]"), "{err}");

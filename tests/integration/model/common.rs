@@ -42,7 +42,10 @@ pub fn read_map(path: &Path) -> HashMap<String, Tensor> {
 /// max |a - b|.
 pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
     assert_eq!(a.size(), b.size(), "shapes differ");
-    (a.to_kind(Kind::Double) - b.to_kind(Kind::Double)).abs().max().double_value(&[])
+    (a.to_kind(Kind::Double) - b.to_kind(Kind::Double))
+        .abs()
+        .max()
+        .double_value(&[])
 }
 
 /// ‖a - b‖ / ‖b‖.
@@ -59,15 +62,25 @@ pub fn batch(rows: &[Vec<i64>], pad: i64) -> (Tensor, Tensor) {
     let mut ids = Vec::new();
     let mut mask = Vec::new();
     for row in rows {
-        ids.extend(row.iter().copied().chain(std::iter::repeat(pad)).take(width));
+        ids.extend(
+            row.iter()
+                .copied()
+                .chain(std::iter::repeat(pad))
+                .take(width),
+        );
         mask.extend((0..width).map(|i| i64::from(i < row.len())));
     }
     let shape = [rows.len() as i64, width as i64];
-    (Tensor::from_slice(&ids).reshape(shape), Tensor::from_slice(&mask).reshape(shape))
+    (
+        Tensor::from_slice(&ids).reshape(shape),
+        Tensor::from_slice(&mask).reshape(shape),
+    )
 }
 
 /// A [B, T] tensor as nested JSON lists.
 pub fn to_json(t: &Tensor) -> serde_json::Value {
-    let rows: Vec<Vec<i64>> = (0..t.size()[0]).map(|i| Vec::try_from(&t.get(i)).unwrap()).collect();
+    let rows: Vec<Vec<i64>> = (0..t.size()[0])
+        .map(|i| Vec::try_from(&t.get(i)).unwrap())
+        .collect();
     serde_json::json!(rows)
 }

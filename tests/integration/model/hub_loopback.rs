@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clora_host::hub::{Hub, HubError, HubRepo, HubSettings};
-use clora_host::model::{resolve_model_with, write_tiny_model, LoraConfig, SequenceClassifier, TinySpec};
+use clora_host::model::{
+    resolve_model_with, write_tiny_model, LoraConfig, SequenceClassifier, TinySpec,
+};
 use sha2::{Digest, Sha256};
 
 pub const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -68,7 +70,13 @@ impl HubServer {
                 }
             }
         });
-        HubServer { endpoint: format!("http://127.0.0.1:{port}"), requests, interrupt_once, stop, port }
+        HubServer {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            requests,
+            interrupt_once,
+            stop,
+            port,
+        }
     }
 
     pub fn hub(&self, cache: &Path, offline: bool) -> Hub {
@@ -93,12 +101,20 @@ impl Drop for HubServer {
     }
 }
 
-fn serve(stream: TcpStream, files: &HashMap<String, Served>, cut: &Mutex<HashSet<String>>) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    files: &HashMap<String, Served>,
+    cut: &Mutex<HashSet<String>>,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_string();
     let mut range = None;
     loop {
         let mut line = String::new();
@@ -119,11 +135,22 @@ fn serve(stream: TcpStream, files: &HashMap<String, Served>, cut: &Mutex<HashSet
     };
     let len = file.body.len();
     let (start, end) = match range.as_deref().and_then(|r| r.split_once('-')) {
-        Some((a, b)) => (a.parse().unwrap_or(0), if b.is_empty() { len - 1 } else { b.parse::<usize>().unwrap().min(len - 1) }),
+        Some((a, b)) => (
+            a.parse().unwrap_or(0),
+            if b.is_empty() {
+                len - 1
+            } else {
+                b.parse::<usize>().unwrap().min(len - 1)
+            },
+        ),
         None => (0, len - 1),
     };
     let body = &file.body[start..=end];
-    let status = if range.is_some() { "206 Partial Content" } else { "200 OK" };
+    let status = if range.is_some() {
+        "206 Partial Content"
+    } else {
+        "200 OK"
+    };
     write!(
         out,
         "HTTP/1.1 {status}\r\nETag: \"{}\"\r\nX-Repo-Commit: {COMMIT}\r\nContent-Range: bytes {start}-{end}/{len}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -146,7 +173,11 @@ pub fn tiny_model_files(repo: &str, dir: &Path, names: &[&str]) -> HashMap<Strin
         .iter()
         .map(|name| {
             let body = std::fs::read(dir.join(name)).unwrap();
-            let served = if name.ends_with(".safetensors") { Served::lfs(body) } else { Served::git(body) };
+            let served = if name.ends_with(".safetensors") {
+                Served::lfs(body)
+            } else {
+                Served::git(body)
+            };
             (format!("/{repo}/resolve/main/{name}"), served)
         })
         .collect()
@@ -154,11 +185,27 @@ pub fn tiny_model_files(repo: &str, dir: &Path, names: &[&str]) -> HashMap<Strin
 
 fn tiny_model_dir(root: &Path) -> PathBuf {
     let dir = root.join("source");
-    write_tiny_model(&dir, &TinySpec { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 32 }, 5).unwrap();
+    write_tiny_model(
+        &dir,
+        &TinySpec {
+            n_layer: 1,
+            n_head: 2,
+            n_embd: 16,
+            n_positions: 32,
+        },
+        5,
+    )
+    .unwrap();
     dir
 }
 
-const MODEL_FILES: [&str; 5] = ["config.json", "model.safetensors", "tokenizer.json", "vocab.json", "merges.txt"];
+const MODEL_FILES: [&str; 5] = [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "vocab.json",
+    "merges.txt",
+];
 
 #[test]
 fn downloads_a_model_then_uses_the_cache_offline() {
@@ -169,8 +216,14 @@ fn downloads_a_model_then_uses_the_cache_offline() {
     let files = resolve_model_with("org/tiny", None, &server.hub(&cache, false)).unwrap();
     let snapshot = cache.join("models--org--tiny/snapshots").join(COMMIT);
     assert_eq!(files.dir, snapshot);
-    assert_eq!(std::fs::read(&files.weights).unwrap(), std::fs::read(source.join("model.safetensors")).unwrap());
-    assert_eq!(std::fs::read_to_string(cache.join("models--org--tiny/refs/main")).unwrap(), COMMIT);
+    assert_eq!(
+        std::fs::read(&files.weights).unwrap(),
+        std::fs::read(source.join("model.safetensors")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read_to_string(cache.join("models--org--tiny/refs/main")).unwrap(),
+        COMMIT
+    );
     SequenceClassifier::load(&files, &LoraConfig::default(), tch::Device::Cpu, 0).unwrap();
     let served = server.request_count();
     assert!(served >= 4, "metadata + body per file, {served} requests");
@@ -187,8 +240,13 @@ fn downloads_a_model_then_uses_the_cache_offline() {
 fn offline_without_a_cached_copy_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let server = HubServer::start(HashMap::new());
-    let err = resolve_model_with("org/tiny", None, &server.hub(tmp.path(), true)).unwrap_err().to_string();
-    assert!(err.contains("HF_HUB_OFFLINE") && err.contains("config.json") && err.contains("org/tiny"), "{err}");
+    let err = resolve_model_with("org/tiny", None, &server.hub(tmp.path(), true))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HF_HUB_OFFLINE") && err.contains("config.json") && err.contains("org/tiny"),
+        "{err}"
+    );
     assert_eq!(server.request_count(), 0);
 }
 
@@ -196,37 +254,73 @@ fn offline_without_a_cached_copy_is_an_error() {
 fn dataset_files_and_missing_files() {
     let tmp = tempfile::tempdir().unwrap();
     let mut files = HashMap::new();
-    files.insert("/datasets/org/data/resolve/main/data/train.parquet".to_string(), Served::lfs(b"PAR1 rows PAR1".to_vec()));
+    files.insert(
+        "/datasets/org/data/resolve/main/data/train.parquet".to_string(),
+        Served::lfs(b"PAR1 rows PAR1".to_vec()),
+    );
     let server = HubServer::start(files);
     let hub = server.hub(tmp.path(), false);
     let repo = HubRepo::dataset("org/data");
     let path = hub.get(&repo, "data/train.parquet").unwrap();
-    assert_eq!(path, tmp.path().join("datasets--org--data/snapshots").join(COMMIT).join("data/train.parquet"));
+    assert_eq!(
+        path,
+        tmp.path()
+            .join("datasets--org--data/snapshots")
+            .join(COMMIT)
+            .join("data/train.parquet")
+    );
     assert_eq!(std::fs::read(&path).unwrap(), b"PAR1 rows PAR1");
     let err = hub.get(&repo, "data/test.parquet").unwrap_err();
     assert!(matches!(err, HubError::NotFound { .. }), "{err:?}");
     let message = err.to_string();
-    assert!(message.contains("404") && message.contains("data/test.parquet") && message.contains("org/data"), "{message}");
+    assert!(
+        message.contains("404")
+            && message.contains("data/test.parquet")
+            && message.contains("org/data"),
+        "{message}"
+    );
 }
 
 #[test]
 fn hub_model_with_only_a_pickle_explains_the_conversion() {
     let tmp = tempfile::tempdir().unwrap();
     let mut files = HashMap::new();
-    files.insert("/org/old/resolve/main/config.json".to_string(), Served::git(br#"{"model_type": "gpt2"}"#.to_vec()));
-    files.insert("/org/old/resolve/main/pytorch_model.bin".to_string(), Served::lfs(b"pickle".to_vec()));
+    files.insert(
+        "/org/old/resolve/main/config.json".to_string(),
+        Served::git(br#"{"model_type": "gpt2"}"#.to_vec()),
+    );
+    files.insert(
+        "/org/old/resolve/main/pytorch_model.bin".to_string(),
+        Served::lfs(b"pickle".to_vec()),
+    );
     let server = HubServer::start(files);
-    let err = resolve_model_with("org/old", None, &server.hub(tmp.path(), false)).unwrap_err().to_string();
-    assert!(err.contains("model.safetensors") && err.contains("404"), "{err}");
-    assert!(err.contains("pytorch_model.bin") && err.contains("save_file"), "{err}");
+    let err = resolve_model_with("org/old", None, &server.hub(tmp.path(), false))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("model.safetensors") && err.contains("404"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pytorch_model.bin") && err.contains("save_file"),
+        "{err}"
+    );
 }
 
 #[test]
 fn interrupted_download_leaves_nothing_and_a_retry_succeeds() {
     let tmp = tempfile::tempdir().unwrap();
     let source = tiny_model_dir(tmp.path());
-    let server = HubServer::start(tiny_model_files("org/tiny", &source, &["model.safetensors"]));
-    server.interrupt_once.lock().unwrap().insert("/org/tiny/resolve/main/model.safetensors".to_string());
+    let server = HubServer::start(tiny_model_files(
+        "org/tiny",
+        &source,
+        &["model.safetensors"],
+    ));
+    server
+        .interrupt_once
+        .lock()
+        .unwrap()
+        .insert("/org/tiny/resolve/main/model.safetensors".to_string());
     let cache = tmp.path().join("cache");
     let hub = server.hub(&cache, false);
     let repo = HubRepo::model("org/tiny");
@@ -234,11 +328,17 @@ fn interrupted_download_leaves_nothing_and_a_retry_succeeds() {
     assert!(matches!(err, HubError::Download { .. }), "{err:?}");
     assert_eq!(hub.cached(&repo, "model.safetensors"), None);
     let repo_dir = cache.join("models--org--tiny");
-    let leftovers: Vec<_> = walk(&repo_dir).into_iter().filter(|p| !p.to_string_lossy().ends_with(".lock")).collect();
+    let leftovers: Vec<_> = walk(&repo_dir)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".lock"))
+        .collect();
     assert!(leftovers.is_empty(), "left in the cache: {leftovers:?}");
 
     let path = hub.get(&repo, "model.safetensors").unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), std::fs::read(source.join("model.safetensors")).unwrap());
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        std::fs::read(source.join("model.safetensors")).unwrap()
+    );
 }
 
 #[test]
@@ -247,7 +347,10 @@ fn a_download_that_does_not_match_its_checksum_is_removed() {
     let mut files = HashMap::new();
     let mut served = Served::lfs(b"the real weights".to_vec());
     served.body = b"tampered weights".to_vec();
-    files.insert("/org/bad/resolve/main/model.safetensors".to_string(), served);
+    files.insert(
+        "/org/bad/resolve/main/model.safetensors".to_string(),
+        served,
+    );
     let server = HubServer::start(files);
     let hub = server.hub(tmp.path(), false);
     let repo = HubRepo::model("org/bad");

@@ -8,15 +8,43 @@ use super::common::{max_abs_diff, python, read_map};
 fn adamw_matches_torch_over_five_steps() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("adamw.safetensors");
-    python("adamw_reference.py", &[path.to_str().unwrap(), "--steps", "5", "--lr", "0.01", "--weight-decay", "0.1"]);
+    python(
+        "adamw_reference.py",
+        &[
+            path.to_str().unwrap(),
+            "--steps",
+            "5",
+            "--lr",
+            "0.01",
+            "--weight-decay",
+            "0.1",
+        ],
+    );
     let reference = read_map(&path);
     let names = ["w", "b"];
     let params: Vec<(String, tch::Tensor)> = names
         .iter()
-        .map(|n| (n.to_string(), reference[&format!("init.{n}")].copy().set_requires_grad(true)))
+        .map(|n| {
+            (
+                n.to_string(),
+                reference[&format!("init.{n}")]
+                    .copy()
+                    .set_requires_grad(true),
+            )
+        })
         .collect();
-    let config = AdamWConfig { lr: 0.01, weight_decay: 0.1, ..AdamWConfig::default() };
-    let mut optimizer = AdamW::new(params.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect(), config);
+    let config = AdamWConfig {
+        lr: 0.01,
+        weight_decay: 0.1,
+        ..AdamWConfig::default()
+    };
+    let mut optimizer = AdamW::new(
+        params
+            .iter()
+            .map(|(n, t)| (n.clone(), t.shallow_clone()))
+            .collect(),
+        config,
+    );
     for step in 1..=5 {
         for (name, param) in &params {
             let mut grad = param.grad();
@@ -24,7 +52,9 @@ fn adamw_matches_torch_over_five_steps() {
                 grad.copy_(&reference[&format!("grad.{step}.{name}")]);
             } else {
                 // First step: create the .grad through a backward of <param, g>.
-                (param * &reference[&format!("grad.{step}.{name}")]).sum(tch::Kind::Float).backward();
+                (param * &reference[&format!("grad.{step}.{name}")])
+                    .sum(tch::Kind::Float)
+                    .backward();
             }
         }
         optimizer.step();
@@ -33,7 +63,8 @@ fn adamw_matches_torch_over_five_steps() {
         let diff = max_abs_diff(param, &reference[&format!("final.{name}")]);
         assert!(diff < 1e-6, "{name}: {diff}");
     }
-    let state: std::collections::HashMap<String, tch::Tensor> = optimizer.state_tensors().into_iter().collect();
+    let state: std::collections::HashMap<String, tch::Tensor> =
+        optimizer.state_tensors().into_iter().collect();
     for name in names {
         for part in ["step", "exp_avg", "exp_avg_sq"] {
             let key = format!("{name}.{part}");
@@ -42,7 +73,15 @@ fn adamw_matches_torch_over_five_steps() {
         }
     }
     // Importing the state into a fresh optimizer continues identically.
-    let mut resumed = AdamW::new(params.iter().map(|(n, t)| (n.clone(), t.detach().copy().set_requires_grad(true))).collect(), config);
-    resumed.load_state_tensors(&optimizer.state_tensors()).unwrap();
+    let mut resumed = AdamW::new(
+        params
+            .iter()
+            .map(|(n, t)| (n.clone(), t.detach().copy().set_requires_grad(true)))
+            .collect(),
+        config,
+    );
+    resumed
+        .load_state_tensors(&optimizer.state_tensors())
+        .unwrap();
     assert_eq!(resumed.state_tensors().len(), 6);
 }

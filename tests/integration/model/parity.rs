@@ -43,32 +43,64 @@ fn logits_gradients_adamw_and_output_change_match_peft() {
     let model_arg = model_dir.to_str().unwrap();
     python(
         "peft_parity.py",
-        &["init-adapter", model_arg, adapter_dir.to_str().unwrap(), "--targets", "c_attn,mlp.c_proj", "--r", "4", "--alpha", "8"],
+        &[
+            "init-adapter",
+            model_arg,
+            adapter_dir.to_str().unwrap(),
+            "--targets",
+            "c_attn,mlp.c_proj",
+            "--r",
+            "4",
+            "--alpha",
+            "8",
+        ],
     );
     let (lr, weight_decay) = (1e-2, 0.1);
     let inputs = tmp.path().join("inputs.json");
     let (ids, mask, labels) = write_inputs(&inputs, lr, weight_decay);
     let reference = tmp.path().join("reference.safetensors");
-    python("peft_parity.py", &["run", model_arg, adapter_dir.to_str().unwrap(), inputs.to_str().unwrap(), reference.to_str().unwrap()]);
+    python(
+        "peft_parity.py",
+        &[
+            "run",
+            model_arg,
+            adapter_dir.to_str().unwrap(),
+            inputs.to_str().unwrap(),
+            reference.to_str().unwrap(),
+        ],
+    );
     let expected = read_map(&reference);
 
     let files = resolve_model(model_arg, None).unwrap();
     let model = SequenceClassifier::load_with_adapter(&files, &adapter_dir, Device::Cpu).unwrap();
-    assert_eq!(model.lora_layers().len(), 4, "c_attn and mlp.c_proj in 2 layers");
+    assert_eq!(
+        model.lora_layers().len(),
+        4,
+        "c_attn and mlp.c_proj in 2 layers"
+    );
 
     model.start_output_change();
     let logits = model.forward_t(&ids, &mask, false);
     let stats = model.output_change();
     model.stop_output_change();
     let diff = max_abs_diff(&logits, &expected["logits"]);
-    assert!(diff < 1e-5, "logits differ by {diff}: {logits} vs {}", expected["logits"]);
+    assert!(
+        diff < 1e-5,
+        "logits differ by {diff}: {logits} vs {}",
+        expected["logits"]
+    );
 
     assert_eq!(stats.len(), 4);
     for stat in &stats {
         let sum = expected[&format!("F.{}.sum", stat.name)].double_value(&[0]);
         let count = expected[&format!("F.{}.count", stat.name)].double_value(&[0]);
         assert_eq!(stat.count as f64, count, "{}", stat.name);
-        assert!(((stat.sum - sum) / sum).abs() < 1e-4, "{}: F sum {} vs {sum}", stat.name, stat.sum);
+        assert!(
+            ((stat.sum - sum) / sum).abs() < 1e-4,
+            "{}: F sum {} vs {sum}",
+            stat.name,
+            stat.sum
+        );
     }
 
     let loss = logits.cross_entropy_for_logits(&labels);
@@ -81,8 +113,18 @@ fn logits_gradients_adamw_and_output_change_match_peft() {
         assert!(rel < 1e-4, "gradient of {name}: relative difference {rel}");
     }
 
-    let config = AdamWConfig { lr, weight_decay, ..AdamWConfig::default() };
-    let mut optimizer = AdamW::new(variables.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect(), config);
+    let config = AdamWConfig {
+        lr,
+        weight_decay,
+        ..AdamWConfig::default()
+    };
+    let mut optimizer = AdamW::new(
+        variables
+            .iter()
+            .map(|(n, t)| (n.clone(), t.shallow_clone()))
+            .collect(),
+        config,
+    );
     optimizer.step();
     for (name, var) in &variables {
         let diff = max_abs_diff(var, &expected[&format!("after.{}", peft_key(name))]);
@@ -110,10 +152,15 @@ fn adapter_trained_here_loads_in_peft_and_back() {
     assert_eq!(model.lora_layers().len(), 6);
     let inputs = tmp.path().join("inputs.json");
     let (ids, mask, labels) = write_inputs(&inputs, 1e-3, 0.0);
-    let config = AdamWConfig { lr: 2e-2, ..AdamWConfig::default() };
+    let config = AdamWConfig {
+        lr: 2e-2,
+        ..AdamWConfig::default()
+    };
     let mut optimizer = AdamW::new(model.trainable().variables().into_iter().collect(), config);
     for _ in 0..3 {
-        let loss = model.forward_t(&ids, &mask, true).cross_entropy_for_logits(&labels);
+        let loss = model
+            .forward_t(&ids, &mask, true)
+            .cross_entropy_for_logits(&labels);
         loss.backward();
         optimizer.step();
         optimizer.zero_grad();
@@ -125,13 +172,32 @@ fn adapter_trained_here_loads_in_peft_and_back() {
 
     let reference = tmp.path().join("reference.safetensors");
     let model_arg = model_dir.to_str().unwrap();
-    python("peft_parity.py", &["run", model_arg, adapter_dir.to_str().unwrap(), inputs.to_str().unwrap(), reference.to_str().unwrap()]);
+    python(
+        "peft_parity.py",
+        &[
+            "run",
+            model_arg,
+            adapter_dir.to_str().unwrap(),
+            inputs.to_str().unwrap(),
+            reference.to_str().unwrap(),
+        ],
+    );
     let expected = read_map(&reference);
     let diff = max_abs_diff(&logits, &expected["logits"]);
-    assert!(diff < 1e-5, "PEFT's logits for our adapter differ by {diff}");
+    assert!(
+        diff < 1e-5,
+        "PEFT's logits for our adapter differ by {diff}"
+    );
 
-    let reloaded = SequenceClassifier::load_with_adapter(&files, &adapter_dir, Device::Cpu).unwrap();
-    assert_eq!(reloaded.lora_config(), &LoraConfig { target_modules: vec!["c_attn".into(), "c_proj".into()], ..lora });
+    let reloaded =
+        SequenceClassifier::load_with_adapter(&files, &adapter_dir, Device::Cpu).unwrap();
+    assert_eq!(
+        reloaded.lora_config(),
+        &LoraConfig {
+            target_modules: vec!["c_attn".into(), "c_proj".into()],
+            ..lora
+        }
+    );
     let again = tch::no_grad(|| reloaded.forward_t(&ids, &mask, false));
     assert!(max_abs_diff(&logits, &again) < 1e-6);
 }
@@ -143,7 +209,18 @@ fn padding_and_batching_do_not_change_logits() {
     let (model_dir, adapter_dir) = (tmp.path().join("model"), tmp.path().join("adapter"));
     make_tiny(&model_dir, "classifier", 2, &[]);
     let model_arg = model_dir.to_str().unwrap();
-    python("peft_parity.py", &["init-adapter", model_arg, adapter_dir.to_str().unwrap(), "--r", "2", "--alpha", "4"]);
+    python(
+        "peft_parity.py",
+        &[
+            "init-adapter",
+            model_arg,
+            adapter_dir.to_str().unwrap(),
+            "--r",
+            "2",
+            "--alpha",
+            "4",
+        ],
+    );
     let files = resolve_model(model_arg, None).unwrap();
     let model = SequenceClassifier::load_with_adapter(&files, &adapter_dir, Device::Cpu).unwrap();
     let rows = rows();
@@ -160,7 +237,10 @@ fn padding_and_batching_do_not_change_logits() {
         let padded_ids = Tensor::from_slice(&longer).unsqueeze(0);
         let padded_mask = padded_ids.ne(PAD).to_kind(Kind::Int64);
         let padded = tch::no_grad(|| model.forward_t(&padded_ids, &padded_mask, false));
-        assert!(max_abs_diff(&alone, &padded) < 1e-5, "row {i} with trailing padding");
+        assert!(
+            max_abs_diff(&alone, &padded) < 1e-5,
+            "row {i} with trailing padding"
+        );
     }
 }
 
@@ -169,10 +249,21 @@ fn padding_and_batching_do_not_change_logits() {
 #[test]
 fn hub_layout_loads_like_classifier_layout() {
     let tmp = tempfile::tempdir().unwrap();
-    let (classifier, hub, adapter) = (tmp.path().join("cls"), tmp.path().join("hub"), tmp.path().join("adapter"));
+    let (classifier, hub, adapter) = (
+        tmp.path().join("cls"),
+        tmp.path().join("hub"),
+        tmp.path().join("adapter"),
+    );
     make_tiny(&classifier, "classifier", 3, &[]);
     make_tiny(&hub, "hub", 3, &[]);
-    python("peft_parity.py", &["init-adapter", classifier.to_str().unwrap(), adapter.to_str().unwrap()]);
+    python(
+        "peft_parity.py",
+        &[
+            "init-adapter",
+            classifier.to_str().unwrap(),
+            adapter.to_str().unwrap(),
+        ],
+    );
     let (ids, mask) = batch(&rows(), PAD);
     let logits = |dir: &Path| {
         let files = resolve_model(dir.to_str().unwrap(), None).unwrap();
@@ -184,7 +275,13 @@ fn hub_layout_loads_like_classifier_layout() {
     // Without a score.weight the head is seeded N(0, 0.02²).
     let files = resolve_model(hub.to_str().unwrap(), None).unwrap();
     let lora = LoraConfig::default();
-    let score = |seed| SequenceClassifier::load(&files, &lora, Device::Cpu, seed).unwrap().score_weight().detach().copy();
+    let score = |seed| {
+        SequenceClassifier::load(&files, &lora, Device::Cpu, seed)
+            .unwrap()
+            .score_weight()
+            .detach()
+            .copy()
+    };
     let (a, b, c) = (score(5), score(5), score(6));
     assert!(a.equal(&b), "same seed, same head");
     assert!(!a.equal(&c), "another seed, another head");
@@ -196,17 +293,39 @@ fn hub_layout_loads_like_classifier_layout() {
 #[test]
 fn adapter_shape_mismatch_is_named() {
     let tmp = tempfile::tempdir().unwrap();
-    let (small, large, adapter) = (tmp.path().join("small"), tmp.path().join("large"), tmp.path().join("adapter"));
+    let (small, large, adapter) = (
+        tmp.path().join("small"),
+        tmp.path().join("large"),
+        tmp.path().join("adapter"),
+    );
     make_tiny(&small, "classifier", 0, &["--n-embd", "16"]);
     make_tiny(&large, "classifier", 0, &["--n-embd", "32"]);
-    python("peft_parity.py", &["init-adapter", small.to_str().unwrap(), adapter.to_str().unwrap(), "--r", "8", "--alpha", "16"]);
+    python(
+        "peft_parity.py",
+        &[
+            "init-adapter",
+            small.to_str().unwrap(),
+            adapter.to_str().unwrap(),
+            "--r",
+            "8",
+            "--alpha",
+            "16",
+        ],
+    );
     let files = resolve_model(large.to_str().unwrap(), None).unwrap();
-    let mut model = SequenceClassifier::load(&files, &LoraConfig::default(), Device::Cpu, 0).unwrap();
+    let mut model =
+        SequenceClassifier::load(&files, &LoraConfig::default(), Device::Cpu, 0).unwrap();
     let err = model.load_adapter(&adapter).unwrap_err().to_string();
     assert!(err.contains("`base_model.model.score.weight`"), "{err}");
-    assert!(err.contains("shape [2, 16]") && err.contains("expects [2, 32]"), "{err}");
+    assert!(
+        err.contains("shape [2, 16]") && err.contains("expects [2, 32]"),
+        "{err}"
+    );
     // Another rank is refused before any tensor is read.
-    let other = LoraConfig { r: 4, ..LoraConfig::default() };
+    let other = LoraConfig {
+        r: 4,
+        ..LoraConfig::default()
+    };
     let mut model = SequenceClassifier::load(&files, &other, Device::Cpu, 0).unwrap();
     let err = model.load_adapter(&adapter).unwrap_err().to_string();
     assert!(err.contains("r=8") && err.contains("r=4"), "{err}");
