@@ -285,21 +285,9 @@ impl Hub {
     /// Downloads `file` into the cache (even if a copy is there) and returns its path.
     pub fn download(&self, repo: &HubRepo, file: &str) -> Result<PathBuf, HubError> {
         validate(repo, file)?;
-        let api = ApiBuilder::from_cache(hf_hub::Cache::new(self.settings.cache_dir.clone()))
-            .with_endpoint(self.settings.endpoint.clone())
-            .with_token(self.settings.token.clone())
-            .with_progress(self.settings.progress)
-            .build()
+        let handle = self
+            .api_repo(repo)
             .map_err(|err| self.download_error(repo, file, err))?;
-        let kind = match repo.kind {
-            RepoKind::Model => RepoType::Model,
-            RepoKind::Dataset => RepoType::Dataset,
-        };
-        let handle = api.repo(Repo::with_revision(
-            repo.id.clone(),
-            kind,
-            repo.revision.clone(),
-        ));
         match handle.download(file) {
             Ok(path) => {
                 self.verify_blob(repo, file, &path)?;
@@ -310,6 +298,52 @@ impl Hub {
                 Err(self.download_error(repo, file, err))
             }
         }
+    }
+
+    /// The files of the repository at its revision, sorted: from the Hub's API
+    /// (`/api/{models|datasets}/{id}/revision/{rev}`), or, offline, from the cached snapshot
+    /// (which may hold only some of them).
+    pub fn list_files(&self, repo: &HubRepo) -> Result<Vec<String>, HubError> {
+        validate(repo, "x")?;
+        if self.settings.offline {
+            let commit = self
+                .cached_commit(repo)
+                .ok_or_else(|| HubError::OfflineMiss {
+                    repo: repo.describe(),
+                    file: "(file list)".to_string(),
+                    cache: self.settings.cache_dir.clone(),
+                })?;
+            let root = self.repo_dir(repo).join("snapshots").join(commit);
+            let mut files = Vec::new();
+            collect_files(&root, &root, &mut files);
+            files.sort();
+            return Ok(files);
+        }
+        let listing = "(file list)";
+        let info = self
+            .api_repo(repo)
+            .and_then(|handle| handle.info())
+            .map_err(|err| self.download_error(repo, listing, err))?;
+        let mut files: Vec<String> = info.siblings.into_iter().map(|s| s.rfilename).collect();
+        files.sort();
+        Ok(files)
+    }
+
+    fn api_repo(&self, repo: &HubRepo) -> Result<hf_hub::api::sync::ApiRepo, ApiError> {
+        let api = ApiBuilder::from_cache(hf_hub::Cache::new(self.settings.cache_dir.clone()))
+            .with_endpoint(self.settings.endpoint.clone())
+            .with_token(self.settings.token.clone())
+            .with_progress(self.settings.progress)
+            .build()?;
+        let kind = match repo.kind {
+            RepoKind::Model => RepoType::Model,
+            RepoKind::Dataset => RepoType::Dataset,
+        };
+        Ok(api.repo(Repo::with_revision(
+            repo.id.clone(),
+            kind,
+            repo.revision.clone(),
+        )))
     }
 
     fn repo_dir(&self, repo: &HubRepo) -> PathBuf {
@@ -411,6 +445,25 @@ fn validate(repo: &HubRepo, file: &str) -> Result<(), HubError> {
         return Err(HubError::InvalidFileName(file.to_string()));
     }
     Ok(())
+}
+
+/// Paths (with `/`) of the files under `dir`, relative to `root`.
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(root, &path, out);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push(parts.join("/"));
+        }
+    }
 }
 
 fn is_commit_hash(revision: &str) -> bool {

@@ -258,6 +258,13 @@ fn dataset_files_and_missing_files() {
         "/datasets/org/data/resolve/main/data/train.parquet".to_string(),
         Served::lfs(b"PAR1 rows PAR1".to_vec()),
     );
+    let listing = format!(
+        r#"{{"sha": "{COMMIT}", "siblings": [{{"rfilename": "data/train.parquet"}}, {{"rfilename": "README.md"}}]}}"#
+    );
+    files.insert(
+        "/api/datasets/org/data/revision/main".to_string(),
+        Served::git(listing.into_bytes()),
+    );
     let server = HubServer::start(files);
     let hub = server.hub(tmp.path(), false);
     let repo = HubRepo::dataset("org/data");
@@ -270,6 +277,12 @@ fn dataset_files_and_missing_files() {
             .join("data/train.parquet")
     );
     assert_eq!(std::fs::read(&path).unwrap(), b"PAR1 rows PAR1");
+    assert_eq!(
+        hub.list_files(&repo).unwrap(),
+        ["README.md", "data/train.parquet"]
+    );
+    let offline = server.hub(tmp.path(), true);
+    assert_eq!(offline.list_files(&repo).unwrap(), ["data/train.parquet"]);
     let err = hub.get(&repo, "data/test.parquet").unwrap_err();
     assert!(matches!(err, HubError::NotFound { .. }), "{err:?}");
     let message = err.to_string();
