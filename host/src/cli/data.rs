@@ -8,16 +8,17 @@
 //! ```
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::config_args::ConfigArgs;
-use crate::config::{lookup, merge, Config, Layer};
+use crate::config::Config;
 use crate::data::stats::SplitStats;
-use crate::data::{cache, DataConfig, PluginConverters, Prepared, Preparer, Progress};
+use crate::data::{cache, PluginConverters, Prepared, Preparer, Progress};
 use crate::hub::Hub;
-use crate::plugin::{PluginRuntime, RuntimeOptions};
+use crate::plugin::PluginRuntime;
+use crate::train::session::runtime_options;
 
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
@@ -70,12 +71,13 @@ pub fn run(cmd: DataCommand) -> Result<()> {
             for prepared in prepare(&args.common, args.rebuild)? {
                 let split = &prepared.split;
                 println!(
-                    "{}: {} examples from {} rows ({} skipped); cache {:?}: {}",
+                    "{}: {} examples from {} rows ({} skipped); cache {:?} in {:.3} s: {}",
                     split.meta.split,
                     split.len(),
                     split.meta.rows_read,
                     split.meta.bad_rows.count,
                     prepared.cache,
+                    prepared.elapsed.as_secs_f64(),
                     prepared.entry.display()
                 );
             }
@@ -94,8 +96,8 @@ pub fn run(cmd: DataCommand) -> Result<()> {
             Ok(())
         }
         DataCommand::ClearCache(args) => {
-            let settings = load_settings(&args.config)?;
-            let dir = settings.data.cache_dir();
+            let config = load_settings(&args.config)?;
+            let dir = config.data.cache_dir();
             let cleared = cache::clear(&dir)?;
             println!(
                 "removed {} cache entries ({:.1} MiB) from {}",
@@ -109,23 +111,18 @@ pub fn run(cmd: DataCommand) -> Result<()> {
 }
 
 fn prepare(args: &SplitArgs, rebuild: bool) -> Result<Vec<Prepared>> {
-    let settings = load_settings(&args.config)?;
+    let config = load_settings(&args.config)?;
     let ids: Vec<String> = if args.splits.is_empty() {
-        settings
-            .data
-            .splits()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect()
+        config.data.splits().into_iter().map(|(id, _)| id).collect()
     } else {
         args.splits.clone()
     };
-    let tokenizer_dir = tokenizer_dir(&settings)?;
-    let runtime = PluginRuntime::new(RuntimeOptions::default())?;
-    let converters = PluginConverters::new(runtime, Some(settings.seed));
+    let tokenizer_dir = tokenizer_dir(&config)?;
+    let runtime = PluginRuntime::new(runtime_options(&config))?;
+    let converters = PluginConverters::new(runtime, Some(config.seed));
     let hub = Hub::from_env();
     let preparer = Preparer {
-        config: &settings.data,
+        config: &config.data,
         tokenizer_dir,
         converters: &converters,
         hub: &hub,
@@ -206,81 +203,28 @@ fn render_table(reports: &[InspectReport]) -> String {
 }
 
 // --- configuration -----------------------------------------------------------------
-// Isolated on purpose: until `[data]` is part of the shared `Config`, the data commands
-// layer the `[data]` section themselves (embedded defaults ⊕ --config ⊕ --set data.*),
-// with the same layer helpers. Replace `load_settings` by `args.resolve()` then.
 
-/// What the data commands read from the configuration.
-struct DataSettings {
-    data: DataConfig,
-    seed: u64,
-    model: String,
-    model_revision: String,
-}
-
-/// A configuration file seen through the `[data]` section only (other sections pass).
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-struct DataLayer {
-    data: DataConfig,
-}
-
-fn load_settings(args: &ConfigArgs) -> Result<DataSettings> {
-    let mut table = toml::Table::try_from(DataLayer::default())?;
-    for path in &args.config {
-        merge(&mut table, &Layer::from_file::<DataLayer>(path)?.table);
-    }
-    for set in &args.sets {
-        let key = set.split('=').next().unwrap_or_default().trim();
-        if key.starts_with("data.") || key == "seed" || key.starts_with("model.") {
-            merge(&mut table, &Layer::from_set::<DataLayer>(set)?.table);
-        }
-    }
-    let layer: DataLayer = toml::Value::Table(table.clone())
-        .try_into()
-        .context("invalid [data] configuration")?;
-    layer.data.validate()?;
-    let defaults = Config::defaults();
-    let text = |key: &str| {
-        lookup(&table, key)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    let seed = match (
-        args.seed,
-        lookup(&table, "seed").and_then(|v| v.as_integer()),
-    ) {
-        (Some(seed), _) | (None, Some(seed)) => seed,
-        (None, None) => defaults.seed as i64,
-    };
-    if seed < 0 {
-        bail!("seed must be ≥ 0 (got {seed})");
-    }
-    Ok(DataSettings {
-        data: layer.data,
-        seed: seed as u64,
-        model: args
-            .model
-            .clone()
-            .or_else(|| text("model.source"))
-            .unwrap_or(defaults.model.source),
-        model_revision: text("model.revision").unwrap_or(defaults.model.revision),
-    })
+/// The resolved configuration (embedded defaults ⊕ --config ⊕ --set ⊕ flags), with the
+/// `[data]` section checked.
+fn load_settings(args: &ConfigArgs) -> Result<Config> {
+    let resolved = args.resolve(|_| {})?;
+    resolved.config.data.validate()?;
+    Ok(resolved.config)
 }
 
 /// `data.tokenizer`, else the model's directory (`--model`, `model.source`): a local
 /// directory is used as is (it may hold only tokenizer files), a Hub id is resolved
 /// through the HF cache.
-fn tokenizer_dir(settings: &DataSettings) -> Result<PathBuf> {
-    if !settings.data.tokenizer.as_os_str().is_empty() {
-        return Ok(settings.data.tokenizer.clone());
+fn tokenizer_dir(config: &Config) -> Result<PathBuf> {
+    if !config.data.tokenizer.as_os_str().is_empty() {
+        return Ok(config.data.tokenizer.clone());
     }
-    let spec = &settings.model;
+    let spec = &config.model.source;
     if Path::new(spec).is_dir() {
         return Ok(PathBuf::from(spec));
     }
     let files =
-        crate::model::resolve_model(spec, Some(&settings.model_revision)).with_context(|| {
+        crate::model::resolve_model(spec, Some(&config.model.revision)).with_context(|| {
             format!("finding the tokenizer of model `{spec}` (or set data.tokenizer)")
         })?;
     Ok(files.dir)

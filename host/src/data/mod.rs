@@ -46,7 +46,7 @@ pub use converter::{ConverterFactory, Example, RecordConverter};
 pub use error::DataError;
 pub use hub_files::DatasetFiles;
 pub use plugin_converter::PluginConverters;
-pub use prepare::{CacheUse, Prepared, Preparer};
+pub use prepare::{prepare_splits, CacheUse, Prepared, Preparer};
 pub use progress::Progress;
 pub use source::RowLocation;
 pub use split::{SplitMeta, TokenizedSplit};

@@ -10,6 +10,7 @@
 //! instantiates a plugin or a tokenizer. Changing `max_length` or the tokenizer reuses the
 //! examples entry. A damaged entry is reported as a note and rebuilt.
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::cache::{entry_path, read_entry, write_entry, EntryKind, FileDigest, Lookup};
 use super::hub_files::DatasetFiles;
@@ -17,7 +18,12 @@ use super::preprocess::{preprocess, PreprocessJob};
 use super::progress::Progress;
 use super::split::{ExampleSet, TokenizedSplit, TokenizerMeta};
 use super::tokenize::{encode_all, pad_id, TokenizerSource};
-use super::{BadRowsPolicy, ConverterFactory, DataConfig, DataError, SourceKind, SplitConfig};
+use super::{
+    BadRowsPolicy, ConverterFactory, DataConfig, DataError, PluginConverters, SourceKind,
+    SplitConfig,
+};
+use crate::hub::Hub;
+use crate::plugin::PluginRuntime;
 
 /// Which cache entry a split came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +43,8 @@ pub struct Prepared {
     pub cache: CacheUse,
     /// The tokens entry on disk.
     pub entry: PathBuf,
+    /// Time spent in [`Preparer::prepare`] (a warm load is hashing + one entry read).
+    pub elapsed: Duration,
 }
 
 /// Prepares splits of one `[data]` configuration.
@@ -72,6 +80,7 @@ impl Preparer<'_> {
     /// Prepares one split (`train`, `validation` or `test.<name>`), from the cache when
     /// possible.
     pub fn prepare(&self, id: &str) -> Result<Prepared, DataError> {
+        let started = Instant::now();
         let split = self.config.split(id).ok_or_else(|| {
             let known: Vec<String> = self.config.splits().into_iter().map(|(id, _)| id).collect();
             DataError::config(
@@ -94,9 +103,10 @@ impl Preparer<'_> {
         let examples_key = key.finish();
 
         let tokenizer = TokenizerSource::find(&self.tokenizer_dir)?;
+        let tokenizer_digest = tokenizer.digest()?;
         let mut key = FileDigest::new("tokens");
         key.add_str("examples", &examples_key);
-        key.add_str("tokenizer", &tokenizer.digest()?);
+        key.add_str("tokenizer", &tokenizer_digest);
         key.add_u64("max_length", self.config.max_length as u64);
         let tokens_key = key.finish();
 
@@ -116,6 +126,7 @@ impl Preparer<'_> {
                 split: tokenized,
                 cache: CacheUse::Tokens,
                 entry: tokens_path,
+                elapsed: started.elapsed(),
             });
         }
 
@@ -137,12 +148,13 @@ impl Preparer<'_> {
             };
         self.check_rows(&set.meta.bad_rows, id, set.meta.rows_read)?;
 
-        let tokenized = self.tokenize(set, &tokenizer)?;
+        let tokenized = self.tokenize(set, &tokenizer, &tokenizer_digest)?;
         write_entry(&tokens_path, EntryKind::Tokens, &tokenized.encode())?;
         Ok(Prepared {
             split: tokenized,
             cache,
             entry: tokens_path,
+            elapsed: started.elapsed(),
         })
     }
 
@@ -225,8 +237,9 @@ impl Preparer<'_> {
         &self,
         set: ExampleSet,
         source: &TokenizerSource,
+        digest: &str,
     ) -> Result<TokenizedSplit, DataError> {
-        let tokenizer = source.load()?;
+        let tokenizer = source.load(digest)?;
         let pad_id = pad_id(&tokenizer, &source.dir)?;
         let texts: Vec<&str> = set.examples.iter().map(|e| e.text.as_str()).collect();
         let encoded = encode_all(
@@ -251,4 +264,32 @@ impl Preparer<'_> {
             full_lengths: encoded.full_lengths,
         })
     }
+}
+
+/// Prepares the splits `ids` (`train`, `validation`, `test.<name>`) with the built-in
+/// path: preprocessor plugins loaded by `runtime` (the run's `seed` reaches plugins that
+/// declare a `seed` parameter the split leaves unset), Hub files through the HF cache
+/// configured by the environment, and the tokenizer files in `tokenizer_dir`.
+pub fn prepare_splits(
+    config: &DataConfig,
+    tokenizer_dir: &Path,
+    runtime: &PluginRuntime,
+    seed: u64,
+    ids: &[&str],
+    progress: Progress,
+) -> Result<Vec<TokenizedSplit>, DataError> {
+    config.validate()?;
+    let converters = PluginConverters::new(runtime.clone(), Some(seed));
+    let hub = Hub::from_env();
+    let preparer = Preparer {
+        config,
+        tokenizer_dir: tokenizer_dir.to_path_buf(),
+        converters: &converters,
+        hub: &hub,
+        progress,
+        rebuild: false,
+    };
+    ids.iter()
+        .map(|id| preparer.prepare(id).map(|prepared| prepared.split))
+        .collect()
 }

@@ -3,6 +3,7 @@
 //! with truncation on the right to `max_length` ids, like `tokenizer(text,
 //! truncation=True, max_length=…)` in Python.
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use tokenizers::Tokenizer;
 
@@ -55,11 +56,24 @@ impl TokenizerSource {
         Ok(digest.finish())
     }
 
-    pub fn load(&self) -> Result<Tokenizer, DataError> {
-        crate::model::load_tokenizer(&self.dir).map_err(|err| DataError::Tokenizer {
-            dir: self.dir.clone(),
-            message: err.to_string(),
-        })
+    /// Loads the tokenizer whose files have `digest` ([`TokenizerSource::digest`]). The
+    /// last one loaded is kept, so preparing several splits parses the files once.
+    pub fn load(&self, digest: &str) -> Result<Arc<Tokenizer>, DataError> {
+        static LAST: Mutex<Option<(String, Arc<Tokenizer>)>> = Mutex::new(None);
+        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((key, tokenizer)) = last.as_ref() {
+            if key == digest {
+                return Ok(tokenizer.clone());
+            }
+        }
+        let tokenizer =
+            crate::model::load_tokenizer(&self.dir).map_err(|err| DataError::Tokenizer {
+                dir: self.dir.clone(),
+                message: err.to_string(),
+            })?;
+        let tokenizer = Arc::new(tokenizer);
+        *last = Some((digest.to_string(), tokenizer.clone()));
+        Ok(tokenizer)
     }
 }
 

@@ -93,7 +93,7 @@ fn prepare_then_inspect_from_the_cache_then_clear_it() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 5, "{stdout}");
     assert!(
-        lines[0].starts_with("train: 80 examples from 40 rows (0 skipped); cache Rebuilt: "),
+        lines[0].starts_with("train: 80 examples from 40 rows (0 skipped); cache Rebuilt in "),
         "{stdout}"
     );
     assert!(
