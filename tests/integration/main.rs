@@ -5,3 +5,4 @@ mod data;
 mod model;
 mod plugin_runtime;
 mod support;
+mod train;

@@ -9,6 +9,7 @@ mod config_cmd;
 mod data;
 mod demo;
 mod eval;
+mod model_cmd;
 mod plugins;
 mod predict;
 mod report;
@@ -29,6 +30,9 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Evaluate a run's adapter (or any PEFT adapter) on the evaluation splits.
     Eval(eval::EvalArgs),
+    /// Model utilities (`init-tiny`).
+    #[command(subcommand)]
+    Model(model_cmd::ModelCommand),
     /// Run the offline demo: a tiny GPT-2 and synthetic data, trained with CLoRA.
     Demo(demo::DemoArgs),
     /// Inspect and check plugin components (`describe`, `check`).
@@ -66,6 +70,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Model(cmd) => model_cmd::run(cmd),
         Command::Plugins(cmd) => plugins::run(cmd),
         Command::Predict(args) => predict::run(args),
         Command::Data(cmd) => data::run(cmd),
