@@ -23,6 +23,12 @@ use crate::tensor::Tensor;
 
 const PTR: usize = size_of::<*const u8>();
 
+/// A plugin's `compute-penalty` body: (step, A factors, B factors) → penalty.
+pub type ComputePenalty = fn(u64, &[Tensor], &[Tensor]) -> Result<Tensor, String>;
+
+/// A plugin's `process-grads` body: (step, A gradients, B gradients) → new gradients.
+pub type ProcessGrads = fn(u64, &[Tensor], &[Tensor]) -> Result<Grads, String>;
+
 /// Big enough for `result<processed-grads, string>`: discriminant + four words.
 #[repr(C)]
 struct RetArea([MaybeUninit<usize>; 5]);
@@ -84,7 +90,7 @@ pub unsafe fn export_compute_penalty(
     a_len: usize,
     b_ptr: *mut u8,
     b_len: usize,
-    compute: fn(u64, &[Tensor], &[Tensor]) -> Result<Tensor, String>,
+    compute: ComputePenalty,
 ) -> *mut u8 {
     run_ctors();
     let a = unsafe { lift_borrowed(a_ptr, a_len) };
@@ -131,7 +137,7 @@ pub unsafe fn export_process_grads(
     a_len: usize,
     b_ptr: *mut u8,
     b_len: usize,
-    process: fn(u64, &[Tensor], &[Tensor]) -> Result<Grads, String>,
+    process: ProcessGrads,
 ) -> *mut u8 {
     run_ctors();
     let a = unsafe { lift_borrowed(a_ptr, a_len) };

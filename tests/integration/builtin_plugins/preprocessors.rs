@@ -138,50 +138,77 @@ fn mc_rows(stem: &str, labels: &[&str], texts: &[&str], key: &str) -> (Value, Va
     (original, hub)
 }
 
-/// 12 five-choice questions with varied keys, then a two-choice one (its wrong answer
-/// is forced).
-fn mc_fixture(labels: &[&str]) -> (Vec<Value>, Vec<Value>, Vec<(String, Vec<String>, String)>) {
-    let (mut original, mut hub, mut expected) = (vec![], vec![], vec![]);
+/// One question's expected conversion.
+struct Expected {
+    question: String,
+    /// The texts of the wrong options.
+    wrong: Vec<String>,
+    correct: String,
+}
+
+/// The same questions in both layouts, with what each must become.
+struct McFixture {
+    original: Vec<Value>,
+    hub: Vec<Value>,
+    expected: Vec<Expected>,
+}
+
+/// 12 questions with varied keys, then a two-choice one (its wrong answer is forced).
+fn mc_fixture(labels: &[&str]) -> McFixture {
+    let mut fixture = McFixture {
+        original: vec![],
+        hub: vec![],
+        expected: vec![],
+    };
+    let mut push = |question: String, labels: &[&str], texts: &[&str], answer: usize| {
+        let (o, h) = mc_rows(&question, labels, texts, labels[answer]);
+        fixture.original.push(o);
+        fixture.hub.push(h);
+        let wrong = texts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != answer)
+            .map(|(_, t)| t.to_string())
+            .collect();
+        fixture.expected.push(Expected {
+            question,
+            wrong,
+            correct: texts[answer].to_string(),
+        });
+    };
     for i in 0..12 {
         let texts: Vec<String> = labels.iter().map(|l| format!("answer {i}{l}")).collect();
         let text_refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let key = labels[i % labels.len()];
-        let (o, h) = mc_rows(&format!("Question {i}?"), labels, &text_refs, key);
-        original.push(o);
-        hub.push(h);
-        let correct = texts[i % labels.len()].clone();
-        let wrong = texts.iter().filter(|t| **t != correct).cloned().collect();
-        expected.push((format!("Question {i}?"), wrong, correct));
+        push(
+            format!("Question {i}?"),
+            labels,
+            &text_refs,
+            i % labels.len(),
+        );
     }
-    let (o, h) = mc_rows("Two options?", &labels[..2], &["yes", "no"], labels[1]);
-    original.push(o);
-    hub.push(h);
-    expected.push(("Two options?".into(), vec!["yes".into()], "no".into()));
-    (original, hub, expected)
+    push("Two options?".into(), &labels[..2], &["yes", "no"], 1);
+    fixture
 }
 
 /// "question + correct" → 1, then "question + one wrong answer" → 0, per question; the
 /// wrong answers vary with the seed and are not always the same option.
 fn check_multiple_choice(name: &str, labels: &[&str]) {
-    let (original, hub, expected) = mc_fixture(labels);
+    let McFixture {
+        original,
+        hub,
+        expected,
+    } = mc_fixture(labels);
     let out = convert_both_schemas(name, "", &original, &hub);
     let mut wrong_positions = std::collections::BTreeSet::new();
-    for (examples, (question, wrong, correct)) in ok(&out).into_iter().zip(&expected) {
+    for (examples, want) in ok(&out).into_iter().zip(&expected) {
+        let prefix = format!("Question: {} Answer: ", want.question);
         assert_eq!(examples.len(), 2);
-        assert_eq!(
-            examples[0],
-            ex(&format!("Question: {question} Answer: {correct}"), 1)
-        );
-        let negative = examples[1]
-            .text
-            .strip_prefix(&format!("Question: {question} Answer: "))
-            .expect("template");
+        assert_eq!(examples[0], ex(&format!("{prefix}{}", want.correct), 1));
+        let negative = examples[1].text.strip_prefix(&prefix).expect("template");
         assert_eq!(examples[1].label, 0);
-        let position = wrong
-            .iter()
-            .position(|w| w == negative)
-            .unwrap_or_else(|| panic!("{negative:?} is not a wrong answer"));
-        wrong_positions.insert(position);
+        let position = want.wrong.iter().position(|w| w == negative);
+        wrong_positions
+            .insert(position.unwrap_or_else(|| panic!("{negative:?} is not a wrong answer")));
     }
     assert!(
         wrong_positions.len() >= 3,
@@ -263,8 +290,8 @@ fn multiple_choice_rows_are_rejected_with_precise_messages() {
 
 #[test]
 fn a_bad_row_does_not_disturb_its_neighbours() {
-    let (original, _, _) = mc_fixture(&["A", "B", "C", "D", "E"]);
-    let mut rows: Vec<String> = original.iter().map(Value::to_string).collect();
+    let fixture = mc_fixture(&["A", "B", "C", "D", "E"]);
+    let mut rows: Vec<String> = fixture.original.iter().map(Value::to_string).collect();
     let good = convert(&mut load("commonsense-qa", ""), &rows, rows.len());
     rows[4] = "not json".into();
     let mixed = convert(&mut load("commonsense-qa", ""), &rows, rows.len());

@@ -60,7 +60,7 @@ struct PcaGrad {
 impl Config {
     /// The processed gradient, refreshing `basis` when due.
     fn process(&self, step: u64, g: &Tensor, basis: &mut Option<Basis>) -> Result<Tensor> {
-        let refresh = basis.is_none() || step % self.refresh_every == 0;
+        let refresh = basis.is_none() || step.is_multiple_of(self.refresh_every);
         if !refresh {
             return match basis {
                 Some(Basis::Left(u)) => Ok(u.matmul(&u.t()?.matmul(g)?)?),

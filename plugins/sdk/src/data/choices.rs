@@ -139,7 +139,10 @@ fn parse_choices<'a>(field: &Field<'a>) -> Result<Vec<Choice<'a>>> {
 mod tests {
     use super::*;
 
-    fn mc(json: &str) -> Result<(String, Vec<(String, String)>, usize)> {
+    /// (question, [(label, text)], answer index).
+    type Parsed = (String, Vec<(String, String)>, usize);
+
+    fn mc(json: &str) -> Result<Parsed> {
         let record = Record::parse(json)?;
         let q = MultipleChoice::from_record(&record)?;
         let choices = q
