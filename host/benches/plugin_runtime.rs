@@ -20,7 +20,10 @@ mod support;
 use fixtures::{factors, fixture, layers, table, CPU};
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -44,14 +47,16 @@ fn ms(d: Duration) -> String {
 /// Median time of one `compute-penalty` whose guest makes `calls` extra `numel` host calls.
 fn penalty_time(runtime: &PluginRuntime, calls: usize, iters: usize) -> Duration {
     let params = table(&format!("calls = {calls}"));
-    let mut plugin = runtime.load_regularizer(&fixture("fx-penalty"), &params, &layers(), CPU).unwrap();
+    let mut plugin = runtime
+        .load_regularizer(&fixture("fx-penalty"), &params, &layers(), CPU)
+        .unwrap();
     let (a, b) = factors();
-    plugin.compute_penalty(0, &a, &b).unwrap();
+    std::hint::black_box(plugin.compute_penalty(0, &a, &b).unwrap());
     median(
         (0..iters)
             .map(|step| {
                 let started = Instant::now();
-                plugin.compute_penalty(step as u64, &a, &b).unwrap();
+                std::hint::black_box(plugin.compute_penalty(step as u64, &a, &b).unwrap());
                 started.elapsed()
             })
             .collect(),
@@ -64,8 +69,14 @@ fn load_times(name: &str, iters: usize) -> [Duration; 4] {
     let load = |runtime: &PluginRuntime| {
         let started = Instant::now();
         let stats = match name {
-            "fx-penalty" => runtime.load_regularizer(&wasm, &table(""), &layers(), CPU).unwrap().load_stats(),
-            _ => runtime.load_preprocessor(&wasm, &table("")).unwrap().load_stats(),
+            "fx-penalty" => runtime
+                .load_regularizer(&wasm, &table(""), &layers(), CPU)
+                .unwrap()
+                .load_stats(),
+            _ => runtime
+                .load_preprocessor(&wasm, &table(""))
+                .unwrap()
+                .load_stats(),
         };
         (started.elapsed(), stats.compile)
     };
@@ -80,7 +91,12 @@ fn load_times(name: &str, iters: usize) -> [Duration; 4] {
         warm.push(total);
         warm_compile.push(compile);
     }
-    [median(cold), median(cold_compile), median(warm), median(warm_compile)]
+    [
+        median(cold),
+        median(cold_compile),
+        median(warm),
+        median(warm_compile),
+    ]
 }
 
 fn main() {
@@ -95,27 +111,39 @@ fn main() {
     println!("## guest→host calls (fx-penalty, `tensor.numel` in a guest loop)");
     println!("| what | median of {iters} |");
     println!("|---|---|");
-    println!("| compute-penalty, 2 layers, no extra calls | {} |", ms(base));
-    println!("| compute-penalty with {calls} extra calls | {} |", ms(with_calls));
+    println!(
+        "| compute-penalty, 2 layers, no extra calls | {} |",
+        ms(base)
+    );
+    println!(
+        "| compute-penalty with {calls} extra calls | {} |",
+        ms(with_calls)
+    );
     println!("| one guest→host call | {:.1} ns |", per_call * 1e9);
 
-    let mut trap_runtime_plugin =
-        runtime.load_preprocessor(&fixture("fx-hostile"), &table("fail_row = 0")).unwrap();
+    let mut rebuilt = runtime
+        .load_preprocessor(&fixture("fx-hostile"), &table("fail_row = 0"))
+        .unwrap();
     let record = [r#"{"text": "x", "label": 1}"#.to_string()];
     let rebuild = median(
         (0..iters)
             .map(|_| {
-                assert!(trap_runtime_plugin.process_batch(0, &record).is_err());
+                assert!(rebuilt.process_batch(0, &record).is_err());
                 let started = Instant::now();
-                trap_runtime_plugin.process_batch(1, &record).unwrap();
+                rebuilt.process_batch(1, &record).unwrap();
                 started.elapsed()
             })
             .collect(),
     );
-    println!("| process-batch right after a trap (instance rebuilt + init + call) | {} |", ms(rebuild));
+    println!(
+        "| process-batch right after a trap (instance rebuilt + init + call) | {} |",
+        ms(rebuild)
+    );
 
     println!();
-    println!("## plugin load (read + sha256 + compile or cache, instantiate, describe, params, init)");
+    println!(
+        "## plugin load (read + sha256 + compile or cache, instantiate, describe, params, init)"
+    );
     println!("| component | cold load | of which compile | cached load | of which cache read |");
     println!("|---|---|---|---|---|");
     for name in ["fx-penalty", "fx-hostile"] {

@@ -12,7 +12,7 @@ use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
 use super::instance::{self, CallSite, Sandboxed};
-use super::regularizer::{check_factor_counts, lend_borrowed, lend_layers, release};
+use super::lending::{check_factor_counts, lend_borrowed, lend_layers, release};
 use super::sandbox::PluginState;
 use super::{tensor_ops, LayerSpec};
 

@@ -27,6 +27,7 @@ mod grad_processor;
 mod info;
 mod inspect;
 mod instance;
+mod lending;
 pub mod options;
 mod params;
 mod preprocessor;

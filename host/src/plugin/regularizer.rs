@@ -3,7 +3,6 @@
 //! penalty tensor back out of the table; the penalty stays on the autograd tape, so
 //! `backward` reaches A and B through every host operation the plugin used.
 use tch::Tensor;
-use wasmtime::component::Resource;
 use wasmtime::Store;
 
 use super::bindings::regularizer_world::exports::clora::plugin::regularizer::Layer;
@@ -14,8 +13,8 @@ use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
 use super::instance::{self, CallSite, Sandboxed};
+use super::lending::{check_factor_counts, lend_borrowed, lend_layers, release};
 use super::sandbox::PluginState;
-use super::tensor_host::TensorRep;
 use super::{tensor_ops, LayerSpec};
 
 /// A loaded regularizer plugin. `Send`; one instance, used from one thread at a time.
@@ -59,69 +58,6 @@ impl instance::World for World {
         self.clora_plugin_regularizer()
             .call_init(store, params, &layers)
     }
-}
-
-/// Builds a world's layer records, handing each base weight to the guest as an owned
-/// handle (sizes were checked to fit `u32` at load).
-pub(crate) fn lend_layers<L>(
-    store: &mut Store<PluginState>,
-    layers: &[LayerSpec],
-    record: impl Fn(&LayerSpec, Resource<TensorRep>) -> L,
-) -> wasmtime::Result<Vec<L>> {
-    layers
-        .iter()
-        .map(|spec| {
-            Ok(record(
-                spec,
-                store.data_mut().lend(spec.base_weight.shallow_clone())?,
-            ))
-        })
-        .collect()
-}
-
-/// Lends `tensors` for one call: owned table entries (to release afterwards) and the
-/// borrow handles to pass.
-pub(crate) fn lend_borrowed(
-    store: &mut Store<PluginState>,
-    tensors: &[Tensor],
-) -> wasmtime::Result<(Vec<Resource<TensorRep>>, Vec<Resource<TensorRep>>)> {
-    let owned = tensors
-        .iter()
-        .map(|t| store.data_mut().lend(t.shallow_clone()))
-        .collect::<wasmtime::Result<Vec<_>>>()?;
-    let borrows = owned
-        .iter()
-        .map(|h| Resource::new_borrow(h.rep()))
-        .collect();
-    Ok((owned, borrows))
-}
-
-/// Releases the table entries of lent tensors after the call returned.
-pub(crate) fn release(
-    store: &mut Store<PluginState>,
-    owned: Vec<Resource<TensorRep>>,
-) -> wasmtime::Result<()> {
-    owned
-        .into_iter()
-        .try_for_each(|h| store.data_mut().take(h).map(drop))
-}
-
-/// Checks that the host passes one A and one B per layer.
-pub(crate) fn check_factor_counts(
-    plugin: &str,
-    function: &str,
-    layers: usize,
-    a: usize,
-    b: usize,
-) -> Result<(), PluginError> {
-    if a != layers || b != layers {
-        return Err(PluginError::Tensor {
-            plugin: plugin.to_string(),
-            function: function.to_string(),
-            message: format!("the host passed {a} A and {b} B tensors for {layers} layers"),
-        });
-    }
-    Ok(())
 }
 
 impl RegularizerPlugin {
