@@ -9,6 +9,7 @@ use std::time::Instant;
 
 
 use crate::config::{self, Config, Overrides};
+use crate::plugin::{validate_params, PluginKind, PluginRuntime};
 
 use super::{error, run_dir, session, trainer, checkpoint, TrainError};
 use crate::eval;
@@ -37,12 +38,46 @@ pub struct RunOutcome {
 /// Trains a new run.
 pub fn train(resolved: &config::Resolved, options: &TrainOptions) -> Result<RunOutcome, TrainError> {
     let config = &resolved.config;
+    preflight(resolved)?;
     let run = RunDir::create(Path::new(&config.output.dir), &config.name, options.output_dir.as_deref())
         .map_err(error::io_err("cannot create run directory in", &config.output.dir))?;
     run.write(run_dir::CONFIG_FILE, resolved.to_toml().as_bytes())
         .map_err(error::io_err("cannot write", run.root().join(run_dir::CONFIG_FILE)))?;
     run.log(&format!("run directory: {}", run.root().display()));
     execute(config, run, None)
+}
+
+/// Checks what can be checked before a run directory exists: each configured plugin
+/// loads, is of the right kind, and accepts its parameters. Errors say which config key
+/// (and where it was set) is wrong.
+pub fn preflight(resolved: &config::Resolved) -> Result<(), TrainError> {
+    let config = &resolved.config;
+    let runtime = PluginRuntime::new(session::runtime_options(config))?;
+    for (section, kind, plugin) in [
+        ("regularizer", PluginKind::Regularizer, &config.regularizer),
+        ("grad_processor", PluginKind::GradProcessor, &config.grad_processor),
+    ] {
+        let Some(path) = &plugin.path else { continue };
+        let origin = resolved.origin_of(&format!("{section}.path"));
+        let info = runtime.describe(Path::new(path)).map_err(|err| {
+            TrainError::Invalid(format!("{origin}: `{section}.path` = {path}: {err}"))
+        })?;
+        if info.kind != kind {
+            return Err(TrainError::Invalid(format!(
+                "{origin}: `{section}.path` = {path} is a {} plugin, not a {}",
+                info.kind, kind
+            )));
+        }
+        validate_params(&info, &plugin.params).map_err(|err| {
+            let set_at: Vec<String> = plugin
+                .params
+                .keys()
+                .map(|k| format!("`{section}.{k}` from {}", resolved.origin_of(&format!("{section}.{k}"))))
+                .collect();
+            TrainError::Invalid(format!("{err} (parameters given: {})", set_at.join(", ")))
+        })?;
+    }
+    Ok(())
 }
 
 /// Continues the run in `run_dir` from its newest intact checkpoint, with its saved config.
@@ -71,7 +106,16 @@ fn execute(
     checkpoint: Option<(Position, Vec<(String, tch::Tensor)>)>,
 ) -> Result<RunOutcome, TrainError> {
     let started = Instant::now();
-    let mut session = Session::build(config, &run)?;
+    let mut session = match Session::build(config, &run) {
+        Ok(session) => session,
+        Err(err) => {
+            if checkpoint.is_none() {
+                // Nothing was produced yet: leave no half-made run directory behind.
+                let _ = std::fs::remove_dir_all(run.root());
+            }
+            return Err(err);
+        }
+    };
     let resumed_from = checkpoint.as_ref().map(|(p, _)| p.step);
     let position = match checkpoint {
         Some((position, tensors)) => {
