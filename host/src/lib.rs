@@ -13,6 +13,7 @@
 //! - [`data`]: dataset sources, preprocessing through plugins, tokenization, caching.
 //! - [`train`]: the training loop, checkpoints, run directories.
 //! - [`eval`]: metrics and evaluation of trained adapters.
+//! - [`sweep`]: many runs from one sweep file, local or on Slurm, with a report.
 //! - [`fsutil`]: crash-safe writes and digests.
 //! - [`cli`]: the `clora-host` command line.
 pub mod cli;
@@ -23,4 +24,5 @@ pub mod fsutil;
 pub mod hub;
 pub mod model;
 pub mod plugin;
+pub mod sweep;
 pub mod train;

@@ -13,6 +13,7 @@ mod model_cmd;
 mod plugins;
 mod predict;
 mod report;
+mod sweep;
 mod train;
 
 /// Fine-tune GPT-2 with LoRA and CLoRA. Regularizers, gradient processors and dataset
@@ -46,6 +47,8 @@ pub enum Command {
     /// Prepare, inspect and clear the dataset cache.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Run a sweep of trainings from one file, locally or on Slurm, with a report.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Exit code for a failure (bad input, failed run).
@@ -75,5 +78,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(args),
         Command::Data(cmd) => data::run(cmd),
         Command::Config(cmd) => config_cmd::run(cmd),
+        Command::Sweep(args) => sweep::run(args),
     }
 }
