@@ -204,3 +204,33 @@ fn eval_reproduces_the_runs_validation_metrics() {
         assert!((x - y).abs() < 1e-6, "{key}: eval {x} vs run {y}");
     }
 }
+
+/// The README's first command runs `clora-host demo`; one epoch of it must already learn:
+/// the logged cross-entropy falls and validation accuracy ends above chance.
+#[test]
+fn demo_learns_in_one_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(host_binary());
+    cmd.current_dir(repo_root())
+        .args(["demo", "--workdir"])
+        .arg(dir.path())
+        .args(["--set", "train.epochs=1", "--set"])
+        .arg(format!("data.cache_dir={:?}", dir.path().join("cache").display().to_string()));
+    let output = run_ok(cmd);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary_file = stdout.lines().find_map(|l| l.strip_prefix("SUMMARY_FILE: ")).expect("summary line");
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(summary_file).unwrap()).unwrap();
+    let accuracy = s["splits"]["validation"]["accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.58, "validation accuracy {accuracy}");
+    let run = Path::new(summary_file).parent().unwrap();
+    let losses: Vec<f64> = std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?.get("loss_ce")?.as_f64())
+        .collect();
+    assert!(losses.len() >= 5, "{losses:?}");
+    let head = losses[..2].iter().sum::<f64>() / 2.0;
+    let tail = losses[losses.len() - 2..].iter().sum::<f64>() / 2.0;
+    assert!(tail < head, "cross-entropy should fall: {losses:?}");
+    assert_eq!(s["plugins"]["regularizer"]["name"], "clora");
+}
