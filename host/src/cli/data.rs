@@ -118,7 +118,7 @@ fn prepare(args: &SplitArgs, rebuild: bool) -> Result<Vec<Prepared>> {
         args.splits.clone()
     };
     let tokenizer_dir = tokenizer_dir(&config)?;
-    let runtime = PluginRuntime::new(runtime_options(&config))?;
+    let runtime = PluginRuntime::new(runtime_options(&config, None))?;
     let converters = PluginConverters::new(runtime, Some(config.seed));
     let hub = Hub::from_env();
     let preparer = Preparer {

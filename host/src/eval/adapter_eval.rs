@@ -49,7 +49,7 @@ pub fn evaluate_adapter(
     let device = model::parse_device(&config.device)?;
     let files = model::resolve_model(model_source, Some(&config.model.revision))?;
     let model = SequenceClassifier::load_with_adapter(&files, adapter_dir, device)?;
-    let runtime = PluginRuntime::new(runtime_options(config))?;
+    let runtime = PluginRuntime::new(runtime_options(config, Some(&run)))?;
     let feeds = data_feed::prepare(config, &files.dir, &runtime, &run, Needs::EvaluationOnly, only)?;
     let names = feeds.eval_names();
     if names.is_empty() {

@@ -52,7 +52,7 @@ pub fn train(resolved: &config::Resolved, options: &TrainOptions) -> Result<RunO
 /// (and where it was set) is wrong.
 pub fn preflight(resolved: &config::Resolved) -> Result<(), TrainError> {
     let config = &resolved.config;
-    let runtime = PluginRuntime::new(session::runtime_options(config))?;
+    let runtime = PluginRuntime::new(session::runtime_options(config, None))?;
     for (section, kind, plugin) in [
         ("regularizer", PluginKind::Regularizer, &config.regularizer),
         ("grad_processor", PluginKind::GradProcessor, &config.grad_processor),

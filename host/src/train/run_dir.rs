@@ -4,7 +4,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -18,7 +18,7 @@ pub const LOG_FILE: &str = "train.log";
 /// An open run directory.
 pub struct RunDir {
     root: PathBuf,
-    log: Mutex<File>,
+    log: Arc<Mutex<File>>,
     metrics: Mutex<BufWriter<File>>,
     echo: bool,
 }
@@ -51,7 +51,7 @@ impl RunDir {
     pub fn open(root: PathBuf) -> io::Result<RunDir> {
         let append = |name: &str| OpenOptions::new().create(true).append(true).open(root.join(name));
         Ok(RunDir {
-            log: Mutex::new(append(LOG_FILE)?),
+            log: Arc::new(Mutex::new(append(LOG_FILE)?)),
             metrics: Mutex::new(BufWriter::new(append(METRICS_FILE)?)),
             root,
             echo: true,
@@ -90,6 +90,22 @@ impl RunDir {
             // A failing log write must not stop training; metrics and summary report errors.
             let _ = writeln!(file, "{line}");
         }
+    }
+
+    /// A sink for plugins' `host.log` lines: `[plugin NAME] LEVEL: message` to stderr
+    /// and `train.log`.
+    pub fn plugin_log_sink(&self) -> crate::plugin::LogSink {
+        let log = self.log.clone();
+        let echo = self.echo;
+        Arc::new(move |plugin, level, message| {
+            let text = format!("[plugin {plugin}] {level}: {message}");
+            if echo {
+                eprintln!("{text}");
+            }
+            if let Ok(mut file) = log.lock() {
+                let _ = writeln!(file, "{} {text}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+            }
+        })
     }
 
     /// Appends one JSON line to `metrics.jsonl` and flushes it.

@@ -26,9 +26,13 @@ pub struct Session {
     pub plugin_identities: Vec<(String, PluginIdentity)>,
 }
 
-/// Sandbox options from the `[plugins]` section, with plugin log lines sent to the run log.
-pub fn runtime_options(config: &Config) -> RuntimeOptions {
+/// Sandbox options from the `[plugins]` section; plugin log lines go to the run's log
+/// when there is a run.
+pub fn runtime_options(config: &Config, run: Option<&RunDir>) -> RuntimeOptions {
     let mut options = RuntimeOptions::default();
+    if let Some(run) = run {
+        options.log_sink = run.plugin_log_sink();
+    }
     options.memory_limit_bytes = (config.plugins.memory_mib as usize) << 20;
     options.call_timeout = std::time::Duration::from_millis(config.plugins.call_timeout_ms);
     options.init_timeout = options.call_timeout * 10;
@@ -42,7 +46,7 @@ impl Session {
         run.log(&format!("device: {device:?}; resolving model {}", config.model.source));
         let files = model::resolve_model(&config.model.source, Some(&config.model.revision))?;
         let model = SequenceClassifier::load(&files, &config.lora, device, config.seed)?;
-        let runtime = PluginRuntime::new(runtime_options(config))?;
+        let runtime = PluginRuntime::new(runtime_options(config, Some(run)))?;
         let layers: Vec<LayerSpec> = model
             .lora_layers()
             .into_iter()
