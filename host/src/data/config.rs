@@ -93,7 +93,9 @@ pub struct HubSource {
     pub split: String,
     /// Branch, tag or commit.
     pub revision: String,
-    /// Parquet files in the repository; empty = [`HubSource::files_or_default`].
+    /// Parquet files in the repository; empty = [`HubSource::files_or_default`]. A name
+    /// may contain `*` (any characters but `/`), matched against the repository's file
+    /// list (from the Hub, or offline from the cached snapshot).
     pub files: Vec<String>,
 }
 
@@ -327,6 +329,14 @@ mod tests {
         let parsed: Wrapper = toml::from_str(DEFAULTS_TOML).unwrap();
         assert_eq!(parsed.data, DataConfig::default());
         parsed.data.validate().unwrap();
+    }
+
+    #[test]
+    fn the_embedded_run_defaults_use_this_data_section() {
+        assert_eq!(
+            crate::config::Config::defaults().data,
+            DataConfig::default()
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::cache::{entry_path, read_entry, write_entry, EntryKind, FileDigest, Lookup};
-use super::hub_files::DatasetFiles;
+use super::hub_files::{resolve_files, DatasetFiles};
 use super::preprocess::{preprocess, PreprocessJob};
 use super::progress::Progress;
 use super::split::{ExampleSet, TokenizedSplit, TokenizerMeta};
@@ -68,12 +68,12 @@ impl Preparer<'_> {
                 .iter()
                 .map(|f| self.config.root.join(f))
                 .collect()),
-            SourceKind::Hub => split
-                .hub
-                .files_or_default()
-                .iter()
-                .map(|file| self.hub.fetch(&split.hub.repo, &split.hub.revision, file))
-                .collect(),
+            SourceKind::Hub => resolve_files(
+                self.hub,
+                &split.hub.repo,
+                &split.hub.revision,
+                &split.hub.files_or_default(),
+            ),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Progress of long data work on stderr: an indicatif bar with rows/s and ETA when stderr
-//! is a terminal, plain lines otherwise (one at the start, one every
-//! [`LINE_INTERVAL`], one at the end), or nothing at all.
+//! is a terminal, plain lines otherwise (one every [`LINE_INTERVAL`] while a task runs,
+//! one at its end), or nothing at all.
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -64,9 +64,6 @@ impl Progress {
             bar.set_prefix(label.to_string());
             bar
         });
-        if self.mode == Mode::Lines {
-            eprintln!("{label}: started");
-        }
         let now = Instant::now();
         ProgressTask {
             mode: self.mode,

@@ -96,6 +96,10 @@ impl DatasetFiles for NoHub {
     ) -> Result<PathBuf, clora_host::data::DataError> {
         panic!("unexpected Hub request for {repo}/{file}")
     }
+
+    fn list(&self, repo: &str, _: &str) -> Result<Vec<String>, clora_host::data::DataError> {
+        panic!("unexpected Hub listing of {repo}")
+    }
 }
 
 /// Prepares one split quietly.

@@ -252,3 +252,38 @@ fn the_cli_honours_hf_endpoint_hf_home_and_offline_mode() {
     );
     assert_eq!(server.requests(), requests);
 }
+
+#[test]
+fn a_pattern_reads_every_matching_shard_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = DatasetHub::start();
+    let rows = synthetic::rows(Dataset::CommonsenseQa, Schema::Hub, 10, 4, "train");
+    for (shard, part) in rows.chunks(6).enumerate() {
+        let path = tmp.path().join(format!("shard{shard}.parquet"));
+        write_parquet(&path, part);
+        let name = format!("data/train-0000{shard}-of-00002.parquet");
+        server.put("tau/commonsense_qa", &name, std::fs::read(path).unwrap());
+    }
+    server.put(
+        "tau/commonsense_qa",
+        "data/test-00000-of-00001.parquet",
+        b"not parquet".to_vec(),
+    );
+    let mut config = default_config(&tmp.path().join("data-cache"));
+    config.train.hub.files = vec!["data/train-*.parquet".into()];
+    let model = tiny_model(tmp.path());
+    let online = hub(&server, &tmp.path().join("hf"), false);
+    let split = prepare(&config, &model, &converters(42), &online, "train")
+        .unwrap()
+        .split;
+    assert_eq!(split.meta.files.len(), 2);
+    assert!(split.meta.files[0].ends_with("data/train-00000-of-00002.parquet"));
+    assert_eq!((split.meta.rows_read, split.len()), (10, 20));
+    assert_eq!(*split.source_rows.last().unwrap(), 9);
+
+    config.validation.hub.files = vec!["data/valid-*.parquet".into()];
+    let err = prepare(&config, &model, &converters(42), &online, "validation")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no file of dataset `tau/commonsense_qa` (revision main) matches `data/valid-*.parquet` (3 files listed)"), "{err}");
+}

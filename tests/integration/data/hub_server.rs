@@ -1,8 +1,9 @@
 //! A loopback server speaking the Hub's file protocol for dataset repositories
 //! (`/datasets/{repo}/resolve/{revision}/{file}`): hf-hub 0.4 first asks for
 //! `Range: bytes=0-0` and reads `ETag`, `X-Repo-Commit` and `Content-Range`, then
-//! downloads the body. Files can be added while it runs; a path in `interrupt_once` has
-//! its next body cut off half-way. (tests/integration/model/hub_loopback.rs has the same
+//! downloads the body; a file list comes from `/api/datasets/{repo}/revision/{revision}`
+//! (`siblings[].rfilename`). Files can be added while it runs; a path in
+//! `interrupt_once` has its next body cut off half-way. (tests/integration/model/hub_loopback.rs has the same
 //! protocol for models; that module is private to the model tests.)
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
@@ -101,6 +102,26 @@ impl DatasetHub {
             (body, cut)
         };
         let mut out = stream;
+        if let Some(repo) = path
+            .strip_prefix("/api/datasets/")
+            .and_then(|p| p.split("/revision/").next())
+        {
+            let prefix = format!("/datasets/{repo}/resolve/main/");
+            let state = self.state.lock().unwrap();
+            let siblings: Vec<serde_json::Value> = state
+                .files
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .map(|f| serde_json::json!({ "rfilename": f }))
+                .collect();
+            let json =
+                serde_json::json!({ "id": repo, "sha": COMMIT, "siblings": siblings }).to_string();
+            return write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                json.len()
+            );
+        }
         let Some(body) = body else {
             let text = "Entry not found";
             return write!(
