@@ -105,9 +105,9 @@ fn ops_native(a: &[Tensor], b: &[Tensor]) -> Tensor {
             sum(a.shallow_clone()) * sum(a.detach()).double_value(&[]),
         ];
         for term in terms {
-            total = total + term;
+            total += term;
         }
-        total = total + 5.0;
+        total += 5.0;
     }
     total.to_kind(Kind::Float)
 }
