@@ -19,17 +19,40 @@ struct Assets {
 
 fn assets(dir: &Path) -> Assets {
     let model = dir.join("tiny-gpt2");
-    write_tiny_model(&model, &TinySpec { n_layer: 2, n_head: 2, n_embd: 32, n_positions: 128 }, 7).unwrap();
+    write_tiny_model(
+        &model,
+        &TinySpec {
+            n_layer: 2,
+            n_head: 2,
+            n_embd: 32,
+            n_positions: 128,
+        },
+        7,
+    )
+    .unwrap();
     let data = dir.join("data");
-    let sizes = DemoSizes { train: 200, validation: 40, boolq: 24, arc: 24, hellaswag: 24 };
+    let sizes = DemoSizes {
+        train: 200,
+        validation: 40,
+        boolq: 24,
+        arc: 24,
+        hellaswag: 24,
+    };
     write_demo_dataset(&data, 3, sizes).unwrap();
-    Assets { model, data, cache: dir.join("cache") }
+    Assets {
+        model,
+        data,
+        cache: dir.join("cache"),
+    }
 }
 
 /// `clora-host train` over the assets with `extra` arguments.
 fn train_command(a: &Assets, out: &Path, extra: &[&str]) -> Command {
     let mut cmd = Command::new(host_binary());
-    cmd.current_dir(repo_root()).arg("train").arg("--config").arg("configs/local.toml");
+    cmd.current_dir(repo_root())
+        .arg("train")
+        .arg("--config")
+        .arg("configs/local.toml");
     for set in [
         format!("data.root={:?}", a.data.display().to_string()),
         format!("data.cache_dir={:?}", a.cache.display().to_string()),
@@ -42,7 +65,11 @@ fn train_command(a: &Assets, out: &Path, extra: &[&str]) -> Command {
     ] {
         cmd.arg("--set").arg(set);
     }
-    cmd.arg("--model").arg(&a.model).arg("--output-dir").arg(out).args(extra);
+    cmd.arg("--model")
+        .arg(&a.model)
+        .arg("--output-dir")
+        .arg(out)
+        .args(extra);
     cmd
 }
 
@@ -65,17 +92,47 @@ fn train_writes_run_dir_with_every_metric_and_script_lines() {
     let dir = tempfile::tempdir().unwrap();
     let a = assets(dir.path());
     let out = dir.path().join("run");
-    let output = run_ok(train_command(&a, &out, &["--regularizer", "plugins/clora.wasm", "--set", "regularizer.k=4", "--set", "train.max_steps=12"]));
+    let output = run_ok(train_command(
+        &a,
+        &out,
+        &[
+            "--regularizer",
+            "plugins/clora.wasm",
+            "--set",
+            "regularizer.k=4",
+            "--set",
+            "train.max_steps=12",
+        ],
+    ));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last: Vec<&str> = stdout.lines().rev().take(3).collect();
-    assert_eq!(last[2], format!("MODEL_PATH: {}", out.join("adapter").display()), "{stdout}");
+    assert_eq!(
+        last[2],
+        format!("MODEL_PATH: {}", out.join("adapter").display()),
+        "{stdout}"
+    );
     assert_eq!(last[1], format!("OUTPUT_DIR: {}", out.display()));
-    assert_eq!(last[0], format!("SUMMARY_FILE: {}", out.join("summary.json").display()));
-    for file in ["config.toml", "metrics.jsonl", "train.log", "summary.json", "adapter/adapter_config.json", "adapter/adapter_model.safetensors"] {
+    assert_eq!(
+        last[0],
+        format!("SUMMARY_FILE: {}", out.join("summary.json").display())
+    );
+    for file in [
+        "config.toml",
+        "metrics.jsonl",
+        "train.log",
+        "summary.json",
+        "adapter/adapter_config.json",
+        "adapter/adapter_model.safetensors",
+    ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
     let s = summary(&out);
-    for split in ["validation", "test.arc_challenge", "test.boolq", "test.hellaswag"] {
+    for split in [
+        "validation",
+        "test.arc_challenge",
+        "test.boolq",
+        "test.hellaswag",
+    ] {
         for key in ["accuracy", "precision", "recall", "f1"] {
             let v = s["splits"][split][key].as_f64().unwrap_or(-1.0);
             assert!((0.0..=1.0).contains(&v), "{split}.{key} = {v}");
@@ -84,12 +141,31 @@ fn train_writes_run_dir_with_every_metric_and_script_lines() {
     assert_eq!(s["training"]["steps"], 12);
     assert_eq!(s["plugins"]["regularizer"]["name"], "clora");
     assert_eq!(s["plugins"]["regularizer"]["params"]["k"], 4);
-    assert_eq!(s["capacity"]["update_capacity"]["layers"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        s["capacity"]["update_capacity"]["layers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     // metrics.jsonl: one line per log interval with both loss parts.
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
-    let steps: Vec<Value> = metrics.lines().map(|l| serde_json::from_str(l).unwrap()).filter(|v: &Value| v.get("loss_ce").is_some()).collect();
-    assert_eq!(steps.iter().map(|v| v["step"].as_u64().unwrap()).collect::<Vec<_>>(), vec![5, 10, 12]);
-    assert!(steps.iter().all(|v| v["penalty"].as_f64().unwrap() > 0.0), "CLoRA penalty logged");
+    let steps: Vec<Value> = metrics
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &Value| v.get("loss_ce").is_some())
+        .collect();
+    assert_eq!(
+        steps
+            .iter()
+            .map(|v| v["step"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![5, 10, 12]
+    );
+    assert!(
+        steps.iter().all(|v| v["penalty"].as_f64().unwrap() > 0.0),
+        "CLoRA penalty logged"
+    );
 }
 
 #[test]
@@ -97,10 +173,15 @@ fn unknown_set_key_fails_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let a = assets(dir.path());
     let out = dir.path().join("run");
-    let output = train_command(&a, &out, &["--set", "train.epoch=2"]).output().unwrap();
+    let output = train_command(&a, &out, &["--set", "train.epoch=2"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--set train.epoch=2: unknown field `epoch`, expected one of `epochs`"), "{stderr}");
+    assert!(
+        stderr.contains("--set train.epoch=2: unknown field `epoch`, expected one of `epochs`"),
+        "{stderr}"
+    );
     assert!(!out.exists(), "no run directory for an invalid config");
 }
 
@@ -108,9 +189,18 @@ fn unknown_set_key_fails_before_anything_runs() {
 fn unknown_plugin_parameter_is_refused_with_valid_names() {
     let dir = tempfile::tempdir().unwrap();
     let a = assets(dir.path());
-    let output = train_command(&a, &dir.path().join("run"), &["--regularizer", "plugins/clora.wasm", "--set", "regularizer.rank=3"])
-        .output()
-        .unwrap();
+    let output = train_command(
+        &a,
+        &dir.path().join("run"),
+        &[
+            "--regularizer",
+            "plugins/clora.wasm",
+            "--set",
+            "regularizer.rank=3",
+        ],
+    )
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("rank") && stderr.contains("k"), "{stderr}");
@@ -119,7 +209,12 @@ fn unknown_plugin_parameter_is_refused_with_valid_names() {
 /// Final metrics of a run, as numbers, for exact comparisons.
 fn final_numbers(s: &Value) -> Vec<f64> {
     let mut v = Vec::new();
-    for split in ["validation", "test.arc_challenge", "test.boolq", "test.hellaswag"] {
+    for split in [
+        "validation",
+        "test.arc_challenge",
+        "test.boolq",
+        "test.hellaswag",
+    ] {
         v.push(s["splits"][split]["loss"].as_f64().unwrap());
         v.push(s["splits"][split]["accuracy"].as_f64().unwrap());
     }
@@ -135,18 +230,40 @@ fn sigkill_then_resume_matches_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let a = assets(dir.path());
     // 200 CSQA rows → 400 examples → 50 batches per epoch; 2 epochs, checkpoints every 10 steps.
-    let args = ["--regularizer", "plugins/clora.wasm", "--set", "regularizer.k=4", "--epochs", "2", "--set", "train.checkpoint_every=10"];
+    let args = [
+        "--regularizer",
+        "plugins/clora.wasm",
+        "--set",
+        "regularizer.k=4",
+        "--epochs",
+        "2",
+        "--set",
+        "train.checkpoint_every=10",
+    ];
     let straight = dir.path().join("straight");
     run_ok(train_command(&a, &straight, &args));
 
     let killed = dir.path().join("killed");
-    let mut child = train_command(&a, &killed, &args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = train_command(&a, &killed, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     // Kill as soon as the step-30 checkpoint exists (mid-epoch 0: 50 batches per epoch).
-    let marker = killed.join("checkpoints").join("step-000000030").join("checkpoint.json");
+    let marker = killed
+        .join("checkpoints")
+        .join("step-000000030")
+        .join("checkpoint.json");
     while !marker.exists() {
-        assert!(started.elapsed() < Duration::from_secs(300), "no checkpoint appeared");
-        assert!(child.try_wait().unwrap().is_none(), "run ended before it could be killed");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no checkpoint appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "run ended before it could be killed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
@@ -154,15 +271,30 @@ fn sigkill_then_resume_matches_uninterrupted_run() {
     assert!(!killed.join("summary.json").exists());
 
     let mut resume = Command::new(host_binary());
-    resume.current_dir(repo_root()).arg("train").arg("--resume").arg(&killed);
+    resume
+        .current_dir(repo_root())
+        .arg("train")
+        .arg("--resume")
+        .arg(&killed);
     let output = run_ok(resume);
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("resuming from"), "{log}");
-    let (x, y) = (final_numbers(&summary(&straight)), final_numbers(&summary(&killed)));
+    let (x, y) = (
+        final_numbers(&summary(&straight)),
+        final_numbers(&summary(&killed)),
+    );
     for (i, (p, q)) in x.iter().zip(&y).enumerate() {
-        assert!((p - q).abs() <= 1e-5, "value {i}: uninterrupted {p} vs resumed {q}");
+        assert!(
+            (p - q).abs() <= 1e-5,
+            "value {i}: uninterrupted {p} vs resumed {q}"
+        );
     }
-    assert!(summary(&killed)["training"]["resumed_from_step"].as_u64().unwrap() >= 30);
+    assert!(
+        summary(&killed)["training"]["resumed_from_step"]
+            .as_u64()
+            .unwrap()
+            >= 30
+    );
 }
 
 /// The CLoRA paper's claim on a small scale: with a large λ the CLoRA penalty keeps the
@@ -177,12 +309,24 @@ fn clora_with_large_lambda_lowers_update_capacity_and_output_change() {
     run_ok(train_command(&a, &lora, &common));
     let clora = dir.path().join("clora");
     let mut args = common.to_vec();
-    args.extend(["--regularizer", "plugins/clora.wasm", "--set", "regularizer.k=8", "--lambda", "50"]);
+    args.extend([
+        "--regularizer",
+        "plugins/clora.wasm",
+        "--set",
+        "regularizer.k=8",
+        "--lambda",
+        "50",
+    ]);
     run_ok(train_command(&a, &clora, &args));
     let (l, c) = (summary(&lora), summary(&clora));
     let cap = |s: &Value| s["capacity"]["update_capacity"]["mean"].as_f64().unwrap();
     let f = |s: &Value| s["capacity"]["output_change"]["mean"].as_f64().unwrap();
-    assert!(cap(&c) < cap(&l), "‖ΔW‖₂: CLoRA {} vs LoRA {}", cap(&c), cap(&l));
+    assert!(
+        cap(&c) < cap(&l),
+        "‖ΔW‖₂: CLoRA {} vs LoRA {}",
+        cap(&c),
+        cap(&l)
+    );
     assert!(f(&c) < f(&l), "F: CLoRA {} vs LoRA {}", f(&c), f(&l));
 }
 
@@ -194,13 +338,20 @@ fn eval_reproduces_the_runs_validation_metrics() {
     run_ok(train_command(&a, &out, &["--set", "train.max_steps=8"]));
     let json = dir.path().join("eval.json");
     let mut cmd = Command::new(host_binary());
-    cmd.current_dir(repo_root()).args(["eval", "--run"]).arg(&out).args(["--datasets", "validation", "--output"]).arg(&json);
+    cmd.current_dir(repo_root())
+        .args(["eval", "--run"])
+        .arg(&out)
+        .args(["--datasets", "validation", "--output"])
+        .arg(&json);
     run_ok(cmd);
     let e: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let s = summary(&out);
     assert_eq!(e["splits"].as_object().unwrap().len(), 1);
     for key in ["accuracy", "f1", "loss"] {
-        let (x, y) = (e["splits"]["validation"][key].as_f64().unwrap(), s["splits"]["validation"][key].as_f64().unwrap());
+        let (x, y) = (
+            e["splits"]["validation"][key].as_f64().unwrap(),
+            s["splits"]["validation"][key].as_f64().unwrap(),
+        );
         assert!((x - y).abs() < 1e-6, "{key}: eval {x} vs run {y}");
     }
 }
@@ -215,10 +366,16 @@ fn demo_learns_in_one_epoch() {
         .args(["demo", "--workdir"])
         .arg(dir.path())
         .args(["--set", "train.epochs=1", "--set"])
-        .arg(format!("data.cache_dir={:?}", dir.path().join("cache").display().to_string()));
+        .arg(format!(
+            "data.cache_dir={:?}",
+            dir.path().join("cache").display().to_string()
+        ));
     let output = run_ok(cmd);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let summary_file = stdout.lines().find_map(|l| l.strip_prefix("SUMMARY_FILE: ")).expect("summary line");
+    let summary_file = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("SUMMARY_FILE: "))
+        .expect("summary line");
     let s: Value = serde_json::from_str(&std::fs::read_to_string(summary_file).unwrap()).unwrap();
     let accuracy = s["splits"]["validation"]["accuracy"].as_f64().unwrap();
     assert!(accuracy > 0.58, "validation accuracy {accuracy}");
@@ -226,7 +383,12 @@ fn demo_learns_in_one_epoch() {
     let losses: Vec<f64> = std::fs::read_to_string(run.join("metrics.jsonl"))
         .unwrap()
         .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?.get("loss_ce")?.as_f64())
+        .filter_map(|l| {
+            serde_json::from_str::<Value>(l)
+                .ok()?
+                .get("loss_ce")?
+                .as_f64()
+        })
         .collect();
     assert!(losses.len() >= 5, "{losses:?}");
     let head = losses[..2].iter().sum::<f64>() / 2.0;

@@ -44,12 +44,19 @@ impl ConfigArgs {
         o.flag("model.source", "--model", self.model.clone());
         o.flag("device", "--device", self.device.clone());
         o.flag("seed", "--seed", self.seed);
-        o.flag("train.max_eval_samples", "--max-eval-samples", self.max_eval_samples);
+        o.flag(
+            "train.max_eval_samples",
+            "--max-eval-samples",
+            self.max_eval_samples,
+        );
         o
     }
 
     /// Resolves the configuration, with `extra` flags applied last.
-    pub fn resolve(&self, extra: impl FnOnce(&mut Overrides)) -> Result<Resolved, config::ConfigError> {
+    pub fn resolve(
+        &self,
+        extra: impl FnOnce(&mut Overrides),
+    ) -> Result<Resolved, config::ConfigError> {
         let mut o = self.overrides();
         extra(&mut o);
         config::resolve(&o)

@@ -32,7 +32,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let model_dir = assets.join("tiny-gpt2");
     let data_dir = assets.join("data");
     if !model_dir.join("config.json").is_file() {
-        eprintln!("demo: writing a tiny random-init GPT-2 to {}", model_dir.display());
+        eprintln!(
+            "demo: writing a tiny random-init GPT-2 to {}",
+            model_dir.display()
+        );
         write_tiny_model(&model_dir, &TinySpec::default(), DEMO_SEED)?;
     }
     if !data_dir.join("commonsense_qa").is_dir() {
@@ -47,7 +50,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         format!("output.dir={}", quoted(&args.workdir.join("runs"))),
     ];
     sets.extend(args.sets);
-    let resolved = config::resolve(&Overrides { files: vec![local, demo], sets, ..Default::default() })?;
+    let resolved = config::resolve(&Overrides {
+        files: vec![local, demo],
+        sets,
+        ..Default::default()
+    })?;
     let outcome = train::train(&resolved, &TrainOptions::default())?;
     eprintln!("\n{}", super::report::summary_table(&outcome.summary));
     println!("MODEL_PATH: {}", outcome.adapter_dir.display());

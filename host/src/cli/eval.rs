@@ -48,15 +48,19 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 Some(dir) => dir.clone(),
                 None => {
                     let root = args.config.resolve(|_| {})?.config.output.dir;
-                    let latest = latest_run(std::path::Path::new(&root))
-                        .with_context(|| format!("no finished run under {root}/ (pass --run or --adapter)"))?;
+                    let latest = latest_run(std::path::Path::new(&root)).with_context(|| {
+                        format!("no finished run under {root}/ (pass --run or --adapter)")
+                    })?;
                     eprintln!("evaluating the most recent run: {}", latest.display());
                     latest
                 }
             };
             let config_file = run_dir.join(CONFIG_FILE);
             if !config_file.is_file() {
-                bail!("{} is not a run directory (no {CONFIG_FILE})", run_dir.display());
+                bail!(
+                    "{} is not a run directory (no {CONFIG_FILE})",
+                    run_dir.display()
+                );
             }
             let mut overrides = args.config.overrides();
             overrides.files.insert(0, config_file);
@@ -64,20 +68,34 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             let adapter = [run_dir.join("best"), run_dir.join("adapter")]
                 .into_iter()
                 .find(|d| d.join("adapter_config.json").is_file())
-                .with_context(|| format!("{} has no adapter yet (best/ or adapter/)", run_dir.display()))?;
+                .with_context(|| {
+                    format!(
+                        "{} has no adapter yet (best/ or adapter/)",
+                        run_dir.display()
+                    )
+                })?;
             (resolved, adapter, run_dir)
         }
     };
     let model = match (&args.config.model, &args.adapter) {
         (Some(model), _) => model.clone(),
-        (None, Some(adapter)) => adapter_base_model(adapter).unwrap_or(resolved.config.model.source.clone()),
+        (None, Some(adapter)) => {
+            adapter_base_model(adapter).unwrap_or(resolved.config.model.source.clone())
+        }
         (None, None) => resolved.config.model.source.clone(),
     };
-    let report = evaluate_adapter(&resolved.config, &model, &adapter, args.datasets.as_deref(), &log_dir)?;
+    let report = evaluate_adapter(
+        &resolved.config,
+        &model,
+        &adapter,
+        args.datasets.as_deref(),
+        &log_dir,
+    )?;
     let json = serde_json::to_string_pretty(&report)?;
     match &args.output {
         Some(path) => {
-            crate::fsutil::write_atomic(path, json.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+            crate::fsutil::write_atomic(path, json.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("metrics written to {}", path.display());
         }
         None => println!("{json}"),

@@ -30,8 +30,20 @@ pub enum ModelCommand {
 
 pub fn run(cmd: ModelCommand) -> anyhow::Result<()> {
     match cmd {
-        ModelCommand::InitTiny { out, layers, heads, embd, positions, seed } => {
-            let spec = TinySpec { n_layer: layers, n_head: heads, n_embd: embd, n_positions: positions };
+        ModelCommand::InitTiny {
+            out,
+            layers,
+            heads,
+            embd,
+            positions,
+            seed,
+        } => {
+            let spec = TinySpec {
+                n_layer: layers,
+                n_head: heads,
+                n_embd: embd,
+                n_positions: positions,
+            };
             write_tiny_model(&out, &spec, seed)?;
             println!("{}", out.display());
         }

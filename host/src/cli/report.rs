@@ -4,7 +4,10 @@ use crate::train::summary::Summary;
 
 /// Per-split metrics and the capacity metrics as an aligned text table.
 pub fn summary_table(summary: &Summary) -> String {
-    let mut out = format!("{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "split", "examples", "accuracy", "precision", "recall", "f1");
+    let mut out = format!(
+        "{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+        "split", "examples", "accuracy", "precision", "recall", "f1"
+    );
     for (name, eval) in &summary.splits {
         let m = &eval.metrics;
         out.push_str(&format!(

@@ -55,15 +55,32 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         Some(run_dir) => train::resume(run_dir)?,
         None => {
             let resolved = args.config.resolve(|o| {
-                o.flag("regularizer.path", "--regularizer", args.regularizer.clone());
-                o.flag("grad_processor.path", "--grad-processor", args.grad_processor.clone());
+                o.flag(
+                    "regularizer.path",
+                    "--regularizer",
+                    args.regularizer.clone(),
+                );
+                o.flag(
+                    "grad_processor.path",
+                    "--grad-processor",
+                    args.grad_processor.clone(),
+                );
                 o.flag("regularizer.lambda", "--lambda", args.lambda);
                 o.flag("train.epochs", "--epochs", args.epochs);
                 o.flag("train.batch_size", "--batch-size", args.batch_size);
                 o.flag("train.lr", "--lr", args.lr);
-                o.flag("train.max_train_samples", "--max-train-samples", args.max_train_samples);
+                o.flag(
+                    "train.max_train_samples",
+                    "--max-train-samples",
+                    args.max_train_samples,
+                );
             })?;
-            train::train(&resolved, &TrainOptions { output_dir: args.output_dir.clone() })?
+            train::train(
+                &resolved,
+                &TrainOptions {
+                    output_dir: args.output_dir.clone(),
+                },
+            )?
         }
     };
     println!("MODEL_PATH: {}", outcome.adapter_dir.display());

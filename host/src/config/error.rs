@@ -10,7 +10,11 @@ pub enum Origin {
     /// The embedded `configs/default.toml`.
     Defaults,
     /// A `--config` file, with the 1-based line and column of the key when known.
-    File { path: PathBuf, line: usize, column: usize },
+    File {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
     /// A `--set key=value` argument.
     Set(String),
     /// A dedicated flag such as `--epochs`.

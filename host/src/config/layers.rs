@@ -196,7 +196,10 @@ fn locate_key(text: &str, dotted_key: &str) -> Option<(usize, usize)> {
             continue;
         };
         let mut full = section.clone();
-        full.extend(key.split('.').map(|p| p.trim().trim_matches('"').to_string()));
+        full.extend(
+            key.split('.')
+                .map(|p| p.trim().trim_matches('"').to_string()),
+        );
         if full.join(".") == dotted_key {
             return Some((index + 1, indent + 1));
         }

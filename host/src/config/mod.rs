@@ -115,12 +115,13 @@ pub fn resolve(overrides: &Overrides) -> Result<Resolved, ConfigError> {
     for layer in &layers {
         merge(&mut table, &layer.table);
     }
-    let config: Config = Value::Table(table.clone()).try_into().map_err(
-        |err: toml::de::Error| ConfigError::Invalid {
-            origin: Origin::Defaults,
-            message: err.message().trim().to_string(),
-        },
-    )?;
+    let config: Config =
+        Value::Table(table.clone())
+            .try_into()
+            .map_err(|err: toml::de::Error| ConfigError::Invalid {
+                origin: Origin::Defaults,
+                message: err.message().trim().to_string(),
+            })?;
     let resolved = Resolved {
         config,
         table,

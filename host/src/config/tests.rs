@@ -45,50 +45,84 @@ fn layers_apply_in_order_file_then_set_then_flags() {
     assert_eq!(c.train.batch_size, 8);
     assert_eq!(c.train.grad_accum, 1, "untouched keys keep their defaults");
     assert_eq!(c.regularizer.params.get("k"), Some(&Value::Integer(64)));
-    assert_eq!(resolved.origin_of("train.epochs"), Origin::Set("train.epochs=5".into()));
+    assert_eq!(
+        resolved.origin_of("train.epochs"),
+        Origin::Set("train.epochs=5".into())
+    );
     assert_eq!(
         resolved.origin_of("train.lr"),
-        Origin::File { path: file.path().to_path_buf(), line: 2, column: 1 }
+        Origin::File {
+            path: file.path().to_path_buf(),
+            line: 2,
+            column: 1
+        }
     );
 }
 
 #[test]
 fn unknown_key_in_file_names_file_line_column_and_valid_keys() {
     let file = write_config("name = \"x\"\n[train]\nepoch = 3\n");
-    let err = resolve(&Overrides { files: vec![file.path().to_path_buf()], ..Default::default() })
-        .unwrap_err()
-        .to_string();
+    let err = resolve(&Overrides {
+        files: vec![file.path().to_path_buf()],
+        ..Default::default()
+    })
+    .unwrap_err()
+    .to_string();
     let expected_prefix = format!("{}:3:1:", file.path().display());
     assert!(err.starts_with(&expected_prefix), "{err}");
     assert!(err.contains("unknown field `epoch`"), "{err}");
-    assert!(err.contains("`epochs`") && err.contains("`batch_size`"), "lists valid keys: {err}");
+    assert!(
+        err.contains("`epochs`") && err.contains("`batch_size`"),
+        "lists valid keys: {err}"
+    );
 }
 
 #[test]
 fn wrong_type_in_file_is_located() {
     let file = write_config("[train]\nbatch_size = \"large\"\n");
-    let err = resolve(&Overrides { files: vec![file.path().to_path_buf()], ..Default::default() })
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with(&format!("{}:2:", file.path().display())), "{err}");
+    let err = resolve(&Overrides {
+        files: vec![file.path().to_path_buf()],
+        ..Default::default()
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with(&format!("{}:2:", file.path().display())),
+        "{err}"
+    );
     assert!(err.contains("invalid type: string \"large\""), "{err}");
 }
 
 #[test]
 fn toml_syntax_error_is_located() {
     let file = write_config("[train\nlr = 1\n");
-    let err = resolve(&Overrides { files: vec![file.path().to_path_buf()], ..Default::default() })
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with(&format!("{}:1:", file.path().display())), "{err}");
+    let err = resolve(&Overrides {
+        files: vec![file.path().to_path_buf()],
+        ..Default::default()
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with(&format!("{}:1:", file.path().display())),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_set_key_is_an_error_naming_the_argument() {
-    let overrides = Overrides { sets: vec!["train.epoch=3".into()], ..Default::default() };
+    let overrides = Overrides {
+        sets: vec!["train.epoch=3".into()],
+        ..Default::default()
+    };
     let err = resolve(&overrides).unwrap_err().to_string();
-    assert!(err.starts_with("--set train.epoch=3: unknown field `epoch`"), "{err}");
-    let overrides = Overrides { sets: vec!["nonsense".into()], ..Default::default() };
+    assert!(
+        err.starts_with("--set train.epoch=3: unknown field `epoch`"),
+        "{err}"
+    );
+    let overrides = Overrides {
+        sets: vec!["nonsense".into()],
+        ..Default::default()
+    };
     let err = resolve(&overrides).unwrap_err().to_string();
     assert!(err.contains("expected key=value"), "{err}");
 }
@@ -96,22 +130,37 @@ fn unknown_set_key_is_an_error_naming_the_argument() {
 #[test]
 fn out_of_range_names_key_origin_and_valid_range() {
     let file = write_config("[train]\nlr = -1.0\n");
-    let err = resolve(&Overrides { files: vec![file.path().to_path_buf()], ..Default::default() })
-        .unwrap_err()
-        .to_string();
+    let err = resolve(&Overrides {
+        files: vec![file.path().to_path_buf()],
+        ..Default::default()
+    })
+    .unwrap_err()
+    .to_string();
     assert_eq!(
         err,
-        format!("{}:2:1: `train.lr` = -1 is out of range: a finite number > 0", file.path().display())
+        format!(
+            "{}:2:1: `train.lr` = -1 is out of range: a finite number > 0",
+            file.path().display()
+        )
     );
     let mut overrides = Overrides::default();
     overrides.flag("device", "--device", Some("tpu"));
     let err = resolve(&overrides).unwrap_err().to_string();
-    assert!(err.starts_with("--device: `device` = tpu is out of range"), "{err}");
+    assert!(
+        err.starts_with("--device: `device` = tpu is out of range"),
+        "{err}"
+    );
 }
 
 #[test]
 fn resolved_config_round_trips_through_toml() {
-    let overrides = Overrides { sets: vec!["regularizer.path=plugins/clora.wasm".into(), "regularizer.k=8".into()], ..Default::default() };
+    let overrides = Overrides {
+        sets: vec![
+            "regularizer.path=plugins/clora.wasm".into(),
+            "regularizer.k=8".into(),
+        ],
+        ..Default::default()
+    };
     let resolved = resolve(&overrides).unwrap();
     let again: Config = toml::from_str(&resolved.to_toml()).unwrap();
     assert_eq!(again, resolved.config);

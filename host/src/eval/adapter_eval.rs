@@ -32,7 +32,9 @@ pub struct AdapterEvaluation {
 pub fn adapter_base_model(adapter_dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(adapter_dir.join("adapter_config.json")).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json.get("base_model_name_or_path")?.as_str().map(str::to_string)
+    json.get("base_model_name_or_path")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Evaluates `adapter_dir` on the base model `model_source` with the data of `config`,
@@ -45,12 +47,20 @@ pub fn evaluate_adapter(
     only: Option<&[String]>,
     log_dir: &Path,
 ) -> Result<AdapterEvaluation, TrainError> {
-    let run = RunDir::open(log_dir.to_path_buf()).map_err(crate::train::io_err("cannot open", log_dir))?;
+    let run = RunDir::open(log_dir.to_path_buf())
+        .map_err(crate::train::io_err("cannot open", log_dir))?;
     let device = model::parse_device(&config.device)?;
     let files = model::resolve_model(model_source, Some(&config.model.revision))?;
     let model = SequenceClassifier::load_with_adapter(&files, adapter_dir, device)?;
     let runtime = PluginRuntime::new(runtime_options(config, Some(&run)))?;
-    let feeds = data_feed::prepare(config, &files.dir, &runtime, &run, Needs::EvaluationOnly, only)?;
+    let feeds = data_feed::prepare(
+        config,
+        &files.dir,
+        &runtime,
+        &run,
+        Needs::EvaluationOnly,
+        only,
+    )?;
     let names = feeds.eval_names();
     if names.is_empty() {
         return Err(TrainError::Invalid(format!(
@@ -62,7 +72,10 @@ pub fn evaluate_adapter(
     for name in names {
         let feed = feeds.eval(&name).expect("name comes from the feeds");
         let result = evaluate(&model, feed.batches(device))?;
-        run.log(&format!("{name}: accuracy {:.4} f1 {:.4} ({} examples)", result.metrics.accuracy, result.metrics.f1, result.metrics.examples));
+        run.log(&format!(
+            "{name}: accuracy {:.4} f1 {:.4} ({} examples)",
+            result.metrics.accuracy, result.metrics.f1, result.metrics.examples
+        ));
         splits.insert(name, result);
     }
     let output_change = splits.get("validation").map(|v| v.output_change.clone());

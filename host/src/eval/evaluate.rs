@@ -31,12 +31,23 @@ where
     model.start_output_change();
     let result = tch::no_grad(|| -> Result<(), tch::TchError> {
         for batch in batches {
-            let logits = model.forward_t(&batch.input_ids, &batch.attention_mask, false).to_kind(Kind::Float);
+            let logits = model
+                .forward_t(&batch.input_ids, &batch.attention_mask, false)
+                .to_kind(Kind::Float);
             let n = batch.labels.size()[0] as u64;
-            let loss = logits.f_cross_entropy_loss::<tch::Tensor>(&batch.labels, None, tch::Reduction::Mean, -100, 0.0)?.f_double_value(&[])?;
+            let loss = logits
+                .f_cross_entropy_loss::<tch::Tensor>(
+                    &batch.labels,
+                    None,
+                    tch::Reduction::Mean,
+                    -100,
+                    0.0,
+                )?
+                .f_double_value(&[])?;
             loss_sum += loss * n as f64;
             examples += n;
-            let predicted = Vec::<i64>::try_from(&logits.f_argmax(-1, false)?.to_device(tch::Device::Cpu))?;
+            let predicted =
+                Vec::<i64>::try_from(&logits.f_argmax(-1, false)?.to_device(tch::Device::Cpu))?;
             let labels = Vec::<i64>::try_from(&batch.labels.to_device(tch::Device::Cpu))?;
             for (p, l) in predicted.iter().zip(labels) {
                 confusion.record(*p, l);
@@ -49,7 +60,11 @@ where
     result?;
     Ok(SplitEvaluation {
         metrics: confusion.metrics(),
-        loss: if examples == 0 { 0.0 } else { loss_sum / examples as f64 },
+        loss: if examples == 0 {
+            0.0
+        } else {
+            loss_sum / examples as f64
+        },
         output_change: output_change(&stats),
     })
 }

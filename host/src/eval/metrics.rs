@@ -28,7 +28,13 @@ impl Confusion {
     /// Accuracy, precision, recall and F1. Precision (recall) is 0 when nothing was
     /// predicted (labelled) positive, as scikit-learn does with `zero_division=0`.
     pub fn metrics(&self) -> ClassificationMetrics {
-        let ratio = |num: u64, den: u64| if den == 0 { 0.0 } else { num as f64 / den as f64 };
+        let ratio = |num: u64, den: u64| {
+            if den == 0 {
+                0.0
+            } else {
+                num as f64 / den as f64
+            }
+        };
         let precision = ratio(self.true_pos, self.true_pos + self.false_pos);
         let recall = ratio(self.true_pos, self.true_pos + self.false_neg);
         let f1 = if precision + recall == 0.0 {
@@ -75,7 +81,10 @@ mod tests {
             c.record(*p, t);
         }
         let m = c.metrics();
-        assert_eq!((m.accuracy, m.precision, m.recall, m.f1), (0.75, 0.75, 0.75, 0.75));
+        assert_eq!(
+            (m.accuracy, m.precision, m.recall, m.f1),
+            (0.75, 0.75, 0.75, 0.75)
+        );
         let mut c = Confusion::default();
         for t in truth {
             c.record(1, t);
@@ -91,6 +100,9 @@ mod tests {
         c.record(0, 1);
         c.record(0, 0);
         let m = c.metrics();
-        assert_eq!((m.precision, m.recall, m.f1, m.accuracy), (0.0, 0.0, 0.0, 0.5));
+        assert_eq!(
+            (m.precision, m.recall, m.f1, m.accuracy),
+            (0.0, 0.0, 0.0, 0.5)
+        );
     }
 }

@@ -6,5 +6,5 @@ pub mod evaluate;
 pub mod metrics;
 
 pub use capacity::{update_capacity, PerLayer};
-pub use metrics::{ClassificationMetrics, Confusion};
 pub use evaluate::{evaluate, SplitEvaluation};
+pub use metrics::{ClassificationMetrics, Confusion};

@@ -42,7 +42,10 @@ struct Manifest {
 #[derive(Debug, Error)]
 pub enum CheckpointError {
     #[error("cannot write checkpoint in {dir}: {source}")]
-    Write { dir: PathBuf, source: std::io::Error },
+    Write {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write checkpoint tensors in {dir}: {source}")]
     Tensors { dir: PathBuf, source: tch::TchError },
     #[error("no usable checkpoint in {dir}{detail}")]
@@ -68,15 +71,20 @@ pub fn save(
     let name = format!("step-{:09}", position.step);
     let partial = root.join(format!(".partial-{name}"));
     let final_dir = root.join(&name);
-    let io_err = |source| CheckpointError::Write { dir: final_dir.clone(), source };
+    let io_err = |source| CheckpointError::Write {
+        dir: final_dir.clone(),
+        source,
+    };
     if partial.exists() {
         fs::remove_dir_all(&partial).map_err(io_err)?;
     }
     fs::create_dir_all(&partial).map_err(io_err)?;
     let state = partial.join(STATE_FILE);
     let named: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
-    Tensor::write_safetensors(&named, &state)
-        .map_err(|source| CheckpointError::Tensors { dir: final_dir.clone(), source })?;
+    Tensor::write_safetensors(&named, &state).map_err(|source| CheckpointError::Tensors {
+        dir: final_dir.clone(),
+        source,
+    })?;
     fsutil::sync_file(&state).map_err(io_err)?;
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
@@ -118,7 +126,12 @@ pub fn load_latest(root: &Path) -> Result<Loaded, CheckpointError> {
     for dir in list(root) {
         match load_one(&dir) {
             Ok((position, tensors)) => {
-                return Ok(Loaded { position, tensors, dir, skipped });
+                return Ok(Loaded {
+                    position,
+                    tensors,
+                    dir,
+                    skipped,
+                });
             }
             Err(why) => skipped.push(format!("{}: {why}", dir.display())),
         }
@@ -128,7 +141,10 @@ pub fn load_latest(root: &Path) -> Result<Loaded, CheckpointError> {
     } else {
         format!(" ({})", skipped.join("; "))
     };
-    Err(CheckpointError::NoneUsable { dir: root.to_path_buf(), detail })
+    Err(CheckpointError::NoneUsable {
+        dir: root.to_path_buf(),
+        detail,
+    })
 }
 
 fn load_one(dir: &Path) -> Result<(Position, Vec<(String, Tensor)>), String> {
@@ -164,7 +180,13 @@ mod tests {
     use super::*;
 
     fn position(step: u64) -> Position {
-        Position { step, epoch: 1, batch_in_epoch: 3, best_accuracy: Some(0.5), best_epoch: Some(0) }
+        Position {
+            step,
+            epoch: 1,
+            batch_in_epoch: 3,
+            best_accuracy: Some(0.5),
+            best_epoch: Some(0),
+        }
     }
 
     #[test]
@@ -172,12 +194,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = Tensor::from_slice(&[1.0f32, 2.0, 3.0]);
         for step in [10, 20, 30] {
-            save(dir.path(), &position(step), &[("w".into(), &t * step as f64)], 2).unwrap();
+            save(
+                dir.path(),
+                &position(step),
+                &[("w".into(), &t * step as f64)],
+                2,
+            )
+            .unwrap();
         }
         assert_eq!(list(dir.path()).len(), 2, "only the newest two are kept");
         let loaded = load_latest(dir.path()).unwrap();
         assert_eq!(loaded.position, position(30));
-        assert_eq!(Vec::<f32>::try_from(&loaded.tensors[0].1).unwrap(), vec![30.0, 60.0, 90.0]);
+        assert_eq!(
+            Vec::<f32>::try_from(&loaded.tensors[0].1).unwrap(),
+            vec![30.0, 60.0, 90.0]
+        );
         assert!(loaded.skipped.is_empty());
     }
 
@@ -185,8 +216,20 @@ mod tests {
     fn corrupted_newest_falls_back_to_previous() {
         let dir = tempfile::tempdir().unwrap();
         let t = Tensor::from_slice(&[1.0f32; 64]);
-        save(dir.path(), &position(1), &[("w".into(), t.shallow_clone())], 3).unwrap();
-        let newest = save(dir.path(), &position(2), &[("w".into(), t.shallow_clone())], 3).unwrap();
+        save(
+            dir.path(),
+            &position(1),
+            &[("w".into(), t.shallow_clone())],
+            3,
+        )
+        .unwrap();
+        let newest = save(
+            dir.path(),
+            &position(2),
+            &[("w".into(), t.shallow_clone())],
+            3,
+        )
+        .unwrap();
         let state = newest.join(STATE_FILE);
         let mut bytes = fs::read(&state).unwrap();
         let last = bytes.len() - 1;
@@ -195,7 +238,11 @@ mod tests {
         let loaded = load_latest(dir.path()).unwrap();
         assert_eq!(loaded.position.step, 1);
         assert_eq!(loaded.skipped.len(), 1);
-        assert!(loaded.skipped[0].contains("checksum mismatch"), "{:?}", loaded.skipped);
+        assert!(
+            loaded.skipped[0].contains("checksum mismatch"),
+            "{:?}",
+            loaded.skipped
+        );
     }
 
     #[test]

@@ -46,7 +46,12 @@ impl TrainFeed {
     }
 
     /// Batch `index` of `epoch`, as tensors on `device`.
-    pub fn batch(&self, epoch: u64, index: u64, device: Device) -> Result<BatchTensors, TrainError> {
+    pub fn batch(
+        &self,
+        epoch: u64,
+        index: u64,
+        device: Device,
+    ) -> Result<BatchTensors, TrainError> {
         let batcher = self.batcher();
         let mut plan = self.plan.borrow_mut();
         if plan.as_ref().is_none_or(|(e, _)| *e != epoch) {
@@ -54,7 +59,10 @@ impl TrainFeed {
         }
         let (_, batches) = plan.as_ref().expect("plan was just built");
         let indices = batches.get(index as usize).ok_or_else(|| {
-            TrainError::Invalid(format!("batch {index} of epoch {epoch} does not exist ({} batches)", batches.len()))
+            TrainError::Invalid(format!(
+                "batch {index} of epoch {epoch} does not exist ({} batches)",
+                batches.len()
+            ))
         })?;
         to_tensors(&batcher.batch(indices), device)
     }
@@ -74,7 +82,8 @@ pub struct EvalFeed {
 impl EvalFeed {
     /// Every batch once, as tensors on `device`.
     pub fn batches(&self, device: Device) -> impl Iterator<Item = BatchTensors> + '_ {
-        let batcher = Batcher::new(&self.split, self.options.clone()).expect("batch size validated by the config");
+        let batcher = Batcher::new(&self.split, self.options.clone())
+            .expect("batch size validated by the config");
         let plan = batcher.epoch_plan(0);
         plan.into_iter().map(move |indices| {
             let batcher = Batcher::new(&self.split, self.options.clone()).expect("validated");
@@ -95,7 +104,9 @@ pub struct Feeds {
 
 impl Feeds {
     pub fn train(&self) -> Result<&TrainFeed, TrainError> {
-        self.train.as_ref().ok_or_else(|| TrainError::Invalid("no training split prepared".into()))
+        self.train
+            .as_ref()
+            .ok_or_else(|| TrainError::Invalid("no training split prepared".into()))
     }
 
     pub fn eval(&self, name: &str) -> Option<&EvalFeed> {
@@ -151,7 +162,11 @@ pub fn prepare(
             continue;
         }
         let mut prepared = preparer.prepare(&id)?;
-        run.log(&format!("data {id}: {} examples ({:?})", prepared.split.len(), prepared.cache));
+        run.log(&format!(
+            "data {id}: {} examples ({:?})",
+            prepared.split.len(),
+            prepared.cache
+        ));
         if id == "train" {
             if t.max_train_samples > 0 {
                 prepared.split.truncate(t.max_train_samples as usize);
@@ -178,8 +193,14 @@ pub fn prepare(
 fn to_tensors(batch: &Batch, device: Device) -> Result<BatchTensors, TrainError> {
     let shape = [batch.rows as i64, batch.seq_len as i64];
     Ok(BatchTensors {
-        input_ids: Tensor::from_slice(&batch.input_ids).f_reshape(shape)?.f_to_device(device)?,
-        attention_mask: Tensor::from_slice(&batch.attention_mask).f_reshape(shape)?.f_to_device(device)?,
-        labels: Tensor::from_slice(&batch.labels).f_to_kind(Kind::Int64)?.f_to_device(device)?,
+        input_ids: Tensor::from_slice(&batch.input_ids)
+            .f_reshape(shape)?
+            .f_to_device(device)?,
+        attention_mask: Tensor::from_slice(&batch.attention_mask)
+            .f_reshape(shape)?
+            .f_to_device(device)?,
+        labels: Tensor::from_slice(&batch.labels)
+            .f_to_kind(Kind::Int64)?
+            .f_to_device(device)?,
     })
 }

@@ -52,7 +52,10 @@ impl From<tch::TchError> for TrainError {
 }
 
 /// Attaches a path and a description to an I/O error.
-pub fn io_err(what: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> TrainError {
+pub fn io_err(
+    what: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> TrainError {
     let path = path.into();
     move |source| TrainError::Io { what, path, source }
 }

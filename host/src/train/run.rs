@@ -7,16 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-
 use crate::config::{self, Config, Overrides};
 use crate::plugin::{validate_params, PluginKind, PluginRuntime};
 
-use super::{error, run_dir, session, trainer, checkpoint, TrainError};
-use crate::eval;
 use super::checkpoint::Position;
 use super::run_dir::RunDir;
 use super::session::Session;
 use super::summary::{Capacity, ModelInfo, RunStatus, Summary, Timings, TrainingInfo, Versions};
+use super::{checkpoint, error, run_dir, session, trainer, TrainError};
+use crate::eval;
 
 /// Options that are not part of the config.
 #[derive(Debug, Clone, Default)]
@@ -36,13 +35,26 @@ pub struct RunOutcome {
 }
 
 /// Trains a new run.
-pub fn train(resolved: &config::Resolved, options: &TrainOptions) -> Result<RunOutcome, TrainError> {
+pub fn train(
+    resolved: &config::Resolved,
+    options: &TrainOptions,
+) -> Result<RunOutcome, TrainError> {
     let config = &resolved.config;
     preflight(resolved)?;
-    let run = RunDir::create(Path::new(&config.output.dir), &config.name, options.output_dir.as_deref())
-        .map_err(error::io_err("cannot create run directory in", &config.output.dir))?;
+    let run = RunDir::create(
+        Path::new(&config.output.dir),
+        &config.name,
+        options.output_dir.as_deref(),
+    )
+    .map_err(error::io_err(
+        "cannot create run directory in",
+        &config.output.dir,
+    ))?;
     run.write(run_dir::CONFIG_FILE, resolved.to_toml().as_bytes())
-        .map_err(error::io_err("cannot write", run.root().join(run_dir::CONFIG_FILE)))?;
+        .map_err(error::io_err(
+            "cannot write",
+            run.root().join(run_dir::CONFIG_FILE),
+        ))?;
     run.log(&format!("run directory: {}", run.root().display()));
     execute(config, run, None)
 }
@@ -55,7 +67,11 @@ pub fn preflight(resolved: &config::Resolved) -> Result<(), TrainError> {
     let runtime = PluginRuntime::new(session::runtime_options(config, None))?;
     for (section, kind, plugin) in [
         ("regularizer", PluginKind::Regularizer, &config.regularizer),
-        ("grad_processor", PluginKind::GradProcessor, &config.grad_processor),
+        (
+            "grad_processor",
+            PluginKind::GradProcessor,
+            &config.grad_processor,
+        ),
     ] {
         let Some(path) = &plugin.path else { continue };
         let origin = resolved.origin_of(&format!("{section}.path"));
@@ -72,7 +88,12 @@ pub fn preflight(resolved: &config::Resolved) -> Result<(), TrainError> {
             let set_at: Vec<String> = plugin
                 .params
                 .keys()
-                .map(|k| format!("`{section}.{k}` from {}", resolved.origin_of(&format!("{section}.{k}"))))
+                .map(|k| {
+                    format!(
+                        "`{section}.{k}` from {}",
+                        resolved.origin_of(&format!("{section}.{k}"))
+                    )
+                })
                 .collect();
             TrainError::Invalid(format!("{err} (parameters given: {})", set_at.join(", ")))
         })?;
@@ -90,14 +111,26 @@ pub fn resume(run_dir: &Path) -> Result<RunOutcome, TrainError> {
             run_dir::CONFIG_FILE
         )));
     }
-    let resolved = config::resolve(&Overrides { files: vec![config_file], ..Default::default() })?;
-    let run = RunDir::open(run_dir.to_path_buf()).map_err(error::io_err("cannot open run directory", run_dir))?;
+    let resolved = config::resolve(&Overrides {
+        files: vec![config_file],
+        ..Default::default()
+    })?;
+    let run = RunDir::open(run_dir.to_path_buf())
+        .map_err(error::io_err("cannot open run directory", run_dir))?;
     let loaded = checkpoint::load_latest(&run.checkpoints())?;
     for skipped in &loaded.skipped {
         run.log(&format!("warning: skipping damaged checkpoint {skipped}"));
     }
-    run.log(&format!("resuming from {} (step {})", loaded.dir.display(), loaded.position.step));
-    execute(&resolved.config, run, Some((loaded.position, loaded.tensors)))
+    run.log(&format!(
+        "resuming from {} (step {})",
+        loaded.dir.display(),
+        loaded.position.step
+    ));
+    execute(
+        &resolved.config,
+        run,
+        Some((loaded.position, loaded.tensors)),
+    )
 }
 
 fn execute(
@@ -122,7 +155,13 @@ fn execute(
             trainer::restore_checkpoint(&mut session, tensors)?;
             position
         }
-        None => Position { step: 0, epoch: 0, batch_in_epoch: 0, best_accuracy: None, best_epoch: None },
+        None => Position {
+            step: 0,
+            epoch: 0,
+            batch_in_epoch: 0,
+            best_accuracy: None,
+            best_epoch: None,
+        },
     };
     let setup_s = started.elapsed().as_secs_f64();
     let stop = interrupt_flag();
@@ -166,7 +205,10 @@ fn execute(
             device: format!("{:?}", session.device),
             n_layer: model_config.n_layer,
             n_embd: model_config.n_embd,
-            trainable_parameters: session::named_trainable(&session.model).iter().map(|(_, t)| t.numel() as i64).sum(),
+            trainable_parameters: session::named_trainable(&session.model)
+                .iter()
+                .map(|(_, t)| t.numel() as i64)
+                .sum(),
             adapted_layers: session.model.lora_layers().len(),
         },
         plugins: session.plugin_identities.iter().cloned().collect(),
@@ -181,7 +223,10 @@ fn execute(
             resumed_from_step: resumed_from,
         },
         splits,
-        capacity: Capacity { update_capacity, output_change },
+        capacity: Capacity {
+            update_capacity,
+            output_change,
+        },
         timings: Timings {
             setup_s,
             train_s: outcome.train_seconds,
@@ -191,11 +236,19 @@ fn execute(
         },
         versions: Versions::current(),
     };
-    run.write_summary(&summary).map_err(error::io_err("cannot write", run.summary_path()))?;
-    run.log(&format!("summary written to {}", run.summary_path().display()));
+    run.write_summary(&summary)
+        .map_err(error::io_err("cannot write", run.summary_path()))?;
+    run.log(&format!(
+        "summary written to {}",
+        run.summary_path().display()
+    ));
     Ok(RunOutcome {
         run_dir: run.root().to_path_buf(),
-        adapter_dir: if use_best { run.best_adapter() } else { run.adapter() },
+        adapter_dir: if use_best {
+            run.best_adapter()
+        } else {
+            run.adapter()
+        },
         summary_file: run.summary_path(),
         summary,
     })

@@ -49,7 +49,12 @@ impl RunDir {
 
     /// Opens an existing run directory to append to it (resume, eval).
     pub fn open(root: PathBuf) -> io::Result<RunDir> {
-        let append = |name: &str| OpenOptions::new().create(true).append(true).open(root.join(name));
+        let append = |name: &str| {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(root.join(name))
+        };
         Ok(RunDir {
             log: Arc::new(Mutex::new(append(LOG_FILE)?)),
             metrics: Mutex::new(BufWriter::new(append(METRICS_FILE)?)),
@@ -82,7 +87,10 @@ impl RunDir {
 
     /// A timestamped line to `train.log` (and stderr).
     pub fn log(&self, message: &str) {
-        let line = format!("{} {message}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+        let line = format!(
+            "{} {message}",
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+        );
         if self.echo {
             eprintln!("{message}");
         }
@@ -103,7 +111,11 @@ impl RunDir {
                 eprintln!("{text}");
             }
             if let Ok(mut file) = log.lock() {
-                let _ = writeln!(file, "{} {text}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+                let _ = writeln!(
+                    file,
+                    "{} {text}",
+                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+                );
             }
         })
     }
@@ -131,7 +143,11 @@ impl RunDir {
 fn unique_dir(runs_root: &Path, name: &str) -> io::Result<PathBuf> {
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
     for n in 0u32.. {
-        let suffix = if n == 0 { String::new() } else { format!("-{n}") };
+        let suffix = if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
         let dir = runs_root.join(format!("{name}-{stamp}{suffix}"));
         match fs::create_dir_all(runs_root).and_then(|_| fs::create_dir(&dir)) {
             Ok(()) => return Ok(dir),
@@ -149,7 +165,11 @@ pub fn latest_run(runs_root: &Path) -> Option<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join(SUMMARY_FILE).is_file())
-        .max_by_key(|p| fs::metadata(p.join(SUMMARY_FILE)).and_then(|m| m.modified()).ok())
+        .max_by_key(|p| {
+            fs::metadata(p.join(SUMMARY_FILE))
+                .and_then(|m| m.modified())
+                .ok()
+        })
 }
 
 #[cfg(test)]
@@ -165,9 +185,17 @@ mod tests {
         assert!(a.root().join("checkpoints").is_dir());
         a.log("hello");
         a.metric(&serde_json::json!({"step": 1})).unwrap();
-        assert!(fs::read_to_string(a.root().join(LOG_FILE)).unwrap().ends_with("hello\n"));
-        assert_eq!(fs::read_to_string(a.root().join(METRICS_FILE)).unwrap(), "{\"step\":1}\n");
-        let err = RunDir::create(root.path(), "x", Some(a.root())).err().unwrap().to_string();
+        assert!(fs::read_to_string(a.root().join(LOG_FILE))
+            .unwrap()
+            .ends_with("hello\n"));
+        assert_eq!(
+            fs::read_to_string(a.root().join(METRICS_FILE)).unwrap(),
+            "{\"step\":1}\n"
+        );
+        let err = RunDir::create(root.path(), "x", Some(a.root()))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("is not empty (use --resume"), "{err}");
     }
 }

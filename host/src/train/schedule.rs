@@ -41,9 +41,16 @@ mod tests {
     /// lr 1.0: [0.0, 0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125].
     #[test]
     fn matches_transformers_linear_schedule() {
-        let s = LinearSchedule { base_lr: 1.0, warmup_steps: 2, total_steps: 10 };
+        let s = LinearSchedule {
+            base_lr: 1.0,
+            warmup_steps: 2,
+            total_steps: 10,
+        };
         let got: Vec<f64> = (0..10).map(|i| s.lr_at(i)).collect();
-        assert_eq!(got, vec![0.0, 0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125]);
+        assert_eq!(
+            got,
+            vec![0.0, 0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125]
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use tch::Device;
 
 use crate::config::Config;
 use crate::model::{self, SequenceClassifier};
-use crate::plugin::{GradProcessorPlugin, LayerSpec, PluginRuntime, RegularizerPlugin, RuntimeOptions};
+use crate::plugin::{
+    GradProcessorPlugin, LayerSpec, PluginRuntime, RegularizerPlugin, RuntimeOptions,
+};
 
 use super::adamw::{AdamW, AdamWConfig};
 use super::data_feed::{self, Feeds};
@@ -43,7 +45,10 @@ impl Session {
     pub fn build(config: &Config, run: &RunDir) -> Result<Session, TrainError> {
         let device = model::parse_device(&config.device)?;
         tch::manual_seed(config.seed as i64);
-        run.log(&format!("device: {device:?}; resolving model {}", config.model.source));
+        run.log(&format!(
+            "device: {device:?}; resolving model {}",
+            config.model.source
+        ));
         let files = model::resolve_model(&config.model.source, Some(&config.model.revision))?;
         let model = SequenceClassifier::load(&files, &config.lora, device, config.seed)?;
         let runtime = PluginRuntime::new(runtime_options(config, Some(run)))?;
@@ -62,23 +67,66 @@ impl Session {
         let regularizer = match &config.regularizer.path {
             None => None,
             Some(path) => {
-                let plugin = runtime.load_regularizer(&PathBuf::from(path), &config.regularizer.params, &layers, device)?;
-                identities.push(("regularizer".to_string(), identity(path, plugin.info().name.clone(), plugin.info().version.clone(), plugin.digest(), plugin.resolved_params())));
+                let plugin = runtime.load_regularizer(
+                    &PathBuf::from(path),
+                    &config.regularizer.params,
+                    &layers,
+                    device,
+                )?;
+                identities.push((
+                    "regularizer".to_string(),
+                    identity(
+                        path,
+                        plugin.info().name.clone(),
+                        plugin.info().version.clone(),
+                        plugin.digest(),
+                        plugin.resolved_params(),
+                    ),
+                ));
                 let lambda = config.regularizer.lambda.unwrap_or(0.0);
-                run.log(&format!("regularizer: {} {} (λ = {lambda})", plugin.info().name, plugin.info().version));
+                run.log(&format!(
+                    "regularizer: {} {} (λ = {lambda})",
+                    plugin.info().name,
+                    plugin.info().version
+                ));
                 Some((plugin, lambda))
             }
         };
         let grad_processor = match &config.grad_processor.path {
             None => None,
             Some(path) => {
-                let plugin = runtime.load_grad_processor(&PathBuf::from(path), &config.grad_processor.params, &layers, device)?;
-                identities.push(("grad_processor".to_string(), identity(path, plugin.info().name.clone(), plugin.info().version.clone(), plugin.digest(), plugin.resolved_params())));
-                run.log(&format!("gradient processor: {} {}", plugin.info().name, plugin.info().version));
+                let plugin = runtime.load_grad_processor(
+                    &PathBuf::from(path),
+                    &config.grad_processor.params,
+                    &layers,
+                    device,
+                )?;
+                identities.push((
+                    "grad_processor".to_string(),
+                    identity(
+                        path,
+                        plugin.info().name.clone(),
+                        plugin.info().version.clone(),
+                        plugin.digest(),
+                        plugin.resolved_params(),
+                    ),
+                ));
+                run.log(&format!(
+                    "gradient processor: {} {}",
+                    plugin.info().name,
+                    plugin.info().version
+                ));
                 Some(plugin)
             }
         };
-        let feeds = data_feed::prepare(config, &files.dir, &runtime, run, data_feed::Needs::Training, None)?;
+        let feeds = data_feed::prepare(
+            config,
+            &files.dir,
+            &runtime,
+            run,
+            data_feed::Needs::Training,
+            None,
+        )?;
         let t = &config.train;
         let optimizer = AdamW::new(
             named_trainable(&model),
@@ -90,7 +138,15 @@ impl Session {
                 weight_decay: t.weight_decay,
             },
         );
-        Ok(Session { device, model, regularizer, grad_processor, optimizer, feeds, plugin_identities: identities })
+        Ok(Session {
+            device,
+            model,
+            regularizer,
+            grad_processor,
+            optimizer,
+            feeds,
+            plugin_identities: identities,
+        })
     }
 }
 

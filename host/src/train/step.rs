@@ -33,7 +33,13 @@ pub fn backward_micro_batch(
     accum: u64,
 ) -> Result<LossParts, TrainError> {
     let logits = model.try_forward_t(&batch.input_ids, &batch.attention_mask, true)?;
-    let cross_entropy = logits.to_kind(Kind::Float).f_cross_entropy_loss::<Tensor>(&batch.labels, None, tch::Reduction::Mean, -100, 0.0)?;
+    let cross_entropy = logits.to_kind(Kind::Float).f_cross_entropy_loss::<Tensor>(
+        &batch.labels,
+        None,
+        tch::Reduction::Mean,
+        -100,
+        0.0,
+    )?;
     let mut loss = cross_entropy.shallow_clone();
     let mut penalty_value = 0.0;
     if let Some((plugin, lambda)) = regularizer {
@@ -43,16 +49,27 @@ pub fn backward_micro_batch(
         let penalty = plugin.compute_penalty(step, &a, &b)?;
         penalty_value = penalty.f_double_value(&[])?;
         if !penalty_value.is_finite() {
-            return Err(TrainError::NotFinite { what: "regularizer penalty", step, value: penalty_value });
+            return Err(TrainError::NotFinite {
+                what: "regularizer penalty",
+                step,
+                value: penalty_value,
+            });
         }
         loss = loss.f_add(&penalty.to_kind(Kind::Float).f_mul_scalar(lambda)?)?;
     }
     let ce_value = cross_entropy.f_double_value(&[])?;
     if !ce_value.is_finite() {
-        return Err(TrainError::NotFinite { what: "cross-entropy loss", step, value: ce_value });
+        return Err(TrainError::NotFinite {
+            what: "cross-entropy loss",
+            step,
+            value: ce_value,
+        });
     }
     loss.f_div_scalar(accum as f64)?.f_backward()?;
-    Ok(LossParts { cross_entropy: ce_value, penalty: penalty_value })
+    Ok(LossParts {
+        cross_entropy: ce_value,
+        penalty: penalty_value,
+    })
 }
 
 /// Runs the gradient processor on the LoRA gradients (replacing them in place), clips
@@ -71,7 +88,11 @@ pub fn apply_step(
         let grad_a: Vec<Tensor> = layers.iter().map(|l| l.a.grad()).collect();
         let grad_b: Vec<Tensor> = layers.iter().map(|l| l.b.grad()).collect();
         let (new_a, new_b) = plugin.process_grads(step, &grad_a, &grad_b)?;
-        for (mut target, value) in grad_a.into_iter().zip(new_a).chain(grad_b.into_iter().zip(new_b)) {
+        for (mut target, value) in grad_a
+            .into_iter()
+            .zip(new_a)
+            .chain(grad_b.into_iter().zip(new_b))
+        {
             target.f_copy_(&value)?;
         }
     }
@@ -84,7 +105,11 @@ pub fn apply_step(
         .collect();
     let grad_norm = global_norm(&grads)?;
     if !grad_norm.is_finite() {
-        return Err(TrainError::NotFinite { what: "gradient norm", step, value: grad_norm });
+        return Err(TrainError::NotFinite {
+            what: "gradient norm",
+            step,
+            value: grad_norm,
+        });
     }
     if max_grad_norm > 0.0 {
         // torch.nn.utils.clip_grad_norm_: scale by max/(norm + 1e-6) when that is < 1.

@@ -56,7 +56,10 @@ pub fn run_loop(
     let progress = Progress::new(total, "train", "steps");
     progress.set_position(position.step);
     let started = Instant::now();
-    let mut window = Window { since: Some(Instant::now()), ..Window::default() };
+    let mut window = Window {
+        since: Some(Instant::now()),
+        ..Window::default()
+    };
     let mut last_loss = None;
     let mut examples_seen = 0u64;
 
@@ -70,7 +73,11 @@ pub fn run_loop(
                 // saving libtorch's generator state.
                 tch::manual_seed((config.seed ^ position.step.wrapping_mul(0x9E37_79B9)) as i64);
             }
-            let batch = session.feeds.train()?.batch(epoch, position.batch_in_epoch, session.device)?;
+            let batch =
+                session
+                    .feeds
+                    .train()?
+                    .batch(epoch, position.batch_in_epoch, session.device)?;
             let n = batch.labels.size()[0] as u64;
             let lp = backward_micro_batch(
                 &session.model,
@@ -107,18 +114,23 @@ pub fn run_loop(
             parts = LossParts::default();
             progress.set_position(position.step);
             progress.set_message(format!("loss {loss:.4}"));
-            if position.step % t.log_every == 0 || position.step == total {
+            if position.step.is_multiple_of(t.log_every) || position.step == total {
                 let record = window.drain(position.step, epoch, lr, grad_norm);
-                run.metric(&record).map_err(super::error::io_err("cannot append to", run.root().join("metrics.jsonl")))?;
+                run.metric(&record).map_err(super::error::io_err(
+                    "cannot append to",
+                    run.root().join("metrics.jsonl"),
+                ))?;
                 progress.suspend(|| run.log(&format_step(&record)));
             }
-            if t.checkpoint_every > 0 && position.step % t.checkpoint_every == 0 {
+            if t.checkpoint_every > 0 && position.step.is_multiple_of(t.checkpoint_every) {
                 save_checkpoint(session, run, &position, t.keep_checkpoints)?;
             }
             if stop.load(Ordering::SeqCst) {
                 save_checkpoint(session, run, &position, t.keep_checkpoints)?;
                 progress.finish();
-                return Err(TrainError::Interrupted { step: position.step });
+                return Err(TrainError::Interrupted {
+                    step: position.step,
+                });
             }
         }
         if position.batch_in_epoch < batches_per_epoch {
@@ -136,7 +148,9 @@ pub fn run_loop(
                 session.model.save_adapter(&run.best_adapter())?;
                 progress.suspend(|| run.log(&format!("epoch {epoch}: validation accuracy {accuracy:.4} (best so far; adapter saved to best/)")));
             } else {
-                progress.suspend(|| run.log(&format!("epoch {epoch}: validation accuracy {accuracy:.4}")));
+                progress.suspend(|| {
+                    run.log(&format!("epoch {epoch}: validation accuracy {accuracy:.4}"))
+                });
             }
         }
         position.epoch += 1;
@@ -153,7 +167,11 @@ pub fn run_loop(
 }
 
 /// Evaluates one named split ("validation" or "test.<name>") with the current weights.
-pub fn evaluate_split(session: &Session, name: &str, run: &RunDir) -> Result<SplitEvaluation, TrainError> {
+pub fn evaluate_split(
+    session: &Session,
+    name: &str,
+    run: &RunDir,
+) -> Result<SplitEvaluation, TrainError> {
     let feed = session
         .feeds
         .eval(name)
@@ -171,25 +189,42 @@ pub fn evaluate_split(session: &Session, name: &str, run: &RunDir) -> Result<Spl
 }
 
 /// Writes the trainable tensors and the optimizer state.
-pub fn save_checkpoint(session: &Session, run: &RunDir, position: &Position, keep: u64) -> Result<(), TrainError> {
+pub fn save_checkpoint(
+    session: &Session,
+    run: &RunDir,
+    position: &Position,
+    keep: u64,
+) -> Result<(), TrainError> {
     let mut tensors: Vec<(String, tch::Tensor)> = named_trainable(&session.model)
         .into_iter()
         .map(|(n, t)| (format!("model.{n}"), t.detach()))
         .collect();
-    tensors.extend(session.optimizer.state_tensors().into_iter().map(|(n, t)| (format!("optim.{n}"), t)));
+    tensors.extend(
+        session
+            .optimizer
+            .state_tensors()
+            .into_iter()
+            .map(|(n, t)| (format!("optim.{n}"), t)),
+    );
     checkpoint::save(&run.checkpoints(), position, &tensors, keep as usize)?;
     Ok(())
 }
 
 /// Restores the trainable tensors and the optimizer state from a checkpoint.
-pub fn restore_checkpoint(session: &mut Session, tensors: Vec<(String, tch::Tensor)>) -> Result<(), TrainError> {
-    let vars: std::collections::HashMap<String, tch::Tensor> = named_trainable(&session.model).into_iter().collect();
+pub fn restore_checkpoint(
+    session: &mut Session,
+    tensors: Vec<(String, tch::Tensor)>,
+) -> Result<(), TrainError> {
+    let vars: std::collections::HashMap<String, tch::Tensor> =
+        named_trainable(&session.model).into_iter().collect();
     let mut optim = Vec::new();
     for (name, value) in tensors {
         if let Some(var_name) = name.strip_prefix("model.") {
             let mut var = vars
                 .get(var_name)
-                .ok_or_else(|| TrainError::Invalid(format!("checkpoint has unknown variable {var_name}")))?
+                .ok_or_else(|| {
+                    TrainError::Invalid(format!("checkpoint has unknown variable {var_name}"))
+                })?
                 .shallow_clone();
             tch::no_grad(|| var.f_copy_(&value.to_device(var.device())))?;
         } else if let Some(state_name) = name.strip_prefix("optim.") {
@@ -223,7 +258,10 @@ impl Window {
 
     fn drain(&mut self, step: u64, epoch: u64, lr: f64, grad_norm: f64) -> serde_json::Value {
         let steps = self.steps.max(1) as f64;
-        let seconds = self.since.map_or(0.0, |s| s.elapsed().as_secs_f64()).max(1e-9);
+        let seconds = self
+            .since
+            .map_or(0.0, |s| s.elapsed().as_secs_f64())
+            .max(1e-9);
         let record = json!({
             "step": step,
             "epoch": epoch,
@@ -233,7 +271,10 @@ impl Window {
             "grad_norm": grad_norm,
             "samples_per_s": self.examples as f64 / seconds,
         });
-        *self = Window { since: Some(Instant::now()), ..Window::default() };
+        *self = Window {
+            since: Some(Instant::now()),
+            ..Window::default()
+        };
         record
     }
 }
@@ -241,7 +282,8 @@ impl Window {
 fn format_step(record: &serde_json::Value) -> String {
     format!(
         "step {} epoch {}: ce {:.4} penalty {:.4} lr {:.2e} grad-norm {:.3} {:.1} samples/s",
-        record["step"], record["epoch"],
+        record["step"],
+        record["epoch"],
         record["loss_ce"].as_f64().unwrap_or(0.0),
         record["penalty"].as_f64().unwrap_or(0.0),
         record["lr"].as_f64().unwrap_or(0.0),
