@@ -126,6 +126,12 @@ impl HubSource {
     /// with `<dir>` = `config` when set and `data` otherwise. That is the layout of
     /// `tau/commonsense_qa`, `google/boolq`, `Rowan/hellaswag` (`data/…`) and
     /// `allenai/ai2_arc` (`ARC-Challenge/…`) on `main`.
+    ///
+    /// Assumption, not checked against the live Hub (this project is built offline): the
+    /// four file names above are the ones public code downloads from
+    /// `https://huggingface.co/datasets/<repo>/resolve/<rev>/<file>` for these
+    /// repositories. If a repository is re-sharded, set `files` (a `*` pattern such as
+    /// `data/train-*.parquet` survives re-sharding).
     pub fn files_or_default(&self) -> Vec<String> {
         if !self.files.is_empty() {
             return self.files.clone();
