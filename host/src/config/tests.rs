@@ -9,6 +9,17 @@ fn write_config(text: &str) -> tempfile::NamedTempFile {
     file
 }
 
+/// Resolves a config file with `text` and returns the file (for its path) and the error.
+fn file_error(text: &str) -> (tempfile::NamedTempFile, String) {
+    let file = write_config(text);
+    let overrides = Overrides {
+        files: vec![file.path().to_path_buf()],
+        ..Default::default()
+    };
+    let err = resolve(&overrides).unwrap_err().to_string();
+    (file, err)
+}
+
 #[test]
 fn default_toml_sets_every_key_exactly_once() {
     // Serialising the parsed defaults must give back the same table: a key missing from
@@ -61,13 +72,7 @@ fn layers_apply_in_order_file_then_set_then_flags() {
 
 #[test]
 fn unknown_key_in_file_names_file_line_column_and_valid_keys() {
-    let file = write_config("name = \"x\"\n[train]\nepoch = 3\n");
-    let err = resolve(&Overrides {
-        files: vec![file.path().to_path_buf()],
-        ..Default::default()
-    })
-    .unwrap_err()
-    .to_string();
+    let (file, err) = file_error("name = \"x\"\n[train]\nepoch = 3\n");
     let expected_prefix = format!("{}:3:1:", file.path().display());
     assert!(err.starts_with(&expected_prefix), "{err}");
     assert!(err.contains("unknown field `epoch`"), "{err}");
@@ -79,13 +84,7 @@ fn unknown_key_in_file_names_file_line_column_and_valid_keys() {
 
 #[test]
 fn wrong_type_in_file_is_located() {
-    let file = write_config("[train]\nbatch_size = \"large\"\n");
-    let err = resolve(&Overrides {
-        files: vec![file.path().to_path_buf()],
-        ..Default::default()
-    })
-    .unwrap_err()
-    .to_string();
+    let (file, err) = file_error("[train]\nbatch_size = \"large\"\n");
     assert!(
         err.starts_with(&format!("{}:2:", file.path().display())),
         "{err}"
@@ -95,13 +94,7 @@ fn wrong_type_in_file_is_located() {
 
 #[test]
 fn toml_syntax_error_is_located() {
-    let file = write_config("[train\nlr = 1\n");
-    let err = resolve(&Overrides {
-        files: vec![file.path().to_path_buf()],
-        ..Default::default()
-    })
-    .unwrap_err()
-    .to_string();
+    let (file, err) = file_error("[train\nlr = 1\n");
     assert!(
         err.starts_with(&format!("{}:1:", file.path().display())),
         "{err}"
@@ -129,13 +122,7 @@ fn unknown_set_key_is_an_error_naming_the_argument() {
 
 #[test]
 fn out_of_range_names_key_origin_and_valid_range() {
-    let file = write_config("[train]\nlr = -1.0\n");
-    let err = resolve(&Overrides {
-        files: vec![file.path().to_path_buf()],
-        ..Default::default()
-    })
-    .unwrap_err()
-    .to_string();
+    let (file, err) = file_error("[train]\nlr = -1.0\n");
     assert_eq!(
         err,
         format!(

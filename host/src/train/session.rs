@@ -1,14 +1,14 @@
 //! Everything a run needs, built from a resolved config: the device, the model with its
 //! LoRA adapters, the plugins (loaded and parameter-checked before any training), the
 //! optimizer and the data feeds.
-use std::path::PathBuf;
+use std::path::Path;
 
 use tch::Device;
 
 use crate::config::Config;
 use crate::model::{self, SequenceClassifier};
 use crate::plugin::{
-    GradProcessorPlugin, LayerSpec, PluginRuntime, RegularizerPlugin, RuntimeOptions,
+    GradProcessorPlugin, LayerSpec, PluginInfo, PluginRuntime, RegularizerPlugin, RuntimeOptions,
 };
 
 use super::adamw::{AdamW, AdamWConfig};
@@ -68,27 +68,23 @@ impl Session {
             None => None,
             Some(path) => {
                 let plugin = runtime.load_regularizer(
-                    &PathBuf::from(path),
+                    Path::new(path),
                     &config.regularizer.params,
                     &layers,
                     device,
                 )?;
-                identities.push((
-                    "regularizer".to_string(),
-                    identity(
-                        path,
-                        plugin.info().name.clone(),
-                        plugin.info().version.clone(),
-                        plugin.digest(),
-                        plugin.resolved_params(),
-                    ),
-                ));
+                let id = identity(
+                    path,
+                    plugin.info(),
+                    plugin.digest(),
+                    plugin.resolved_params(),
+                );
                 let lambda = config.regularizer.lambda.unwrap_or(0.0);
                 run.log(&format!(
                     "regularizer: {} {} (λ = {lambda})",
-                    plugin.info().name,
-                    plugin.info().version
+                    id.name, id.version
                 ));
+                identities.push(("regularizer".to_string(), id));
                 Some((plugin, lambda))
             }
         };
@@ -96,26 +92,19 @@ impl Session {
             None => None,
             Some(path) => {
                 let plugin = runtime.load_grad_processor(
-                    &PathBuf::from(path),
+                    Path::new(path),
                     &config.grad_processor.params,
                     &layers,
                     device,
                 )?;
-                identities.push((
-                    "grad_processor".to_string(),
-                    identity(
-                        path,
-                        plugin.info().name.clone(),
-                        plugin.info().version.clone(),
-                        plugin.digest(),
-                        plugin.resolved_params(),
-                    ),
-                ));
-                run.log(&format!(
-                    "gradient processor: {} {}",
-                    plugin.info().name,
-                    plugin.info().version
-                ));
+                let id = identity(
+                    path,
+                    plugin.info(),
+                    plugin.digest(),
+                    plugin.resolved_params(),
+                );
+                run.log(&format!("gradient processor: {} {}", id.name, id.version));
+                identities.push(("grad_processor".to_string(), id));
                 Some(plugin)
             }
         };
@@ -157,17 +146,11 @@ pub fn named_trainable(model: &SequenceClassifier) -> Vec<(String, tch::Tensor)>
     vars
 }
 
-fn identity(
-    path: &str,
-    name: String,
-    version: String,
-    digest: &str,
-    resolved: &toml::Table,
-) -> PluginIdentity {
+fn identity(path: &str, info: &PluginInfo, digest: &str, resolved: &toml::Table) -> PluginIdentity {
     PluginIdentity {
         path: path.to_string(),
-        name,
-        version,
+        name: info.name.clone(),
+        version: info.version.clone(),
         sha256: digest.to_string(),
         params: serde_json::to_value(resolved).unwrap_or_default(),
     }
