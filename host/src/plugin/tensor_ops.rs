@@ -133,11 +133,25 @@ pub fn narrow(a: &Tensor, dim: i64, start: i64, length: i64) -> OpResult {
     run(a.f_narrow(dim, start, length))
 }
 
-/// Reduced SVD: `(u, s, vh)` with `a = u · diag(s) · vh`. (Through `torch.svd`:
-/// `linalg_svd` through tch always passes a `driver`, which CPU tensors refuse.)
+/// Reduced SVD: `(u, s, vh)` with `a = u · diag(s) · vh` (over the last two dimensions).
+///
+/// Through `torch.svd` on the tall orientation: tch's `linalg_svd` always passes a
+/// `driver`, which CPU tensors refuse, and `torch.svd` of a wide matrix is several times
+/// slower than of its transpose. For a wide `a`, `aᵀ = u'·s·v'ᵀ` gives `u = v'`,
+/// `vh = u'ᵀ`.
 pub fn svd(a: &Tensor) -> OpResult<(Tensor, Tensor, Tensor)> {
-    let (u, s, v) = run(a.f_svd(true, true))?;
-    Ok((u, s, run(v.f_transpose(-2, -1))?))
+    let size = a.size();
+    if size.len() < 2 {
+        return Err(format!("svd needs a matrix, got shape {size:?}"));
+    }
+    let wide = size[size.len() - 2] < size[size.len() - 1];
+    if wide {
+        let (u, s, v) = run(a.f_transpose(-2, -1).and_then(|t| t.f_svd(true, true)))?;
+        Ok((v, s, run(u.f_transpose(-2, -1))?))
+    } else {
+        let (u, s, v) = run(a.f_svd(true, true))?;
+        Ok((u, s, run(v.f_transpose(-2, -1))?))
+    }
 }
 
 /// Reduced QR: `(q, r)`.
