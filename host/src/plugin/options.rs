@@ -34,6 +34,10 @@ pub const DEFAULT_DESCRIBE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_INIT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Deadline for one per-step call: `compute-penalty`, `process-grads`, `process-batch`.
+///
+/// Deadlines are wall-clock, counted by the epoch ticker and enforced when the guest runs
+/// wasm code: time spent in host tensor operations counts, but a host operation already
+/// running finishes before the guest is stopped (the element cap bounds its cost).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often the epoch ticker advances the engine's epoch; deadlines are rounded up to
