@@ -32,6 +32,7 @@ pub struct Config {
     pub name: String,
     pub seed: u64,
     pub device: String,
+    pub threads: u64,
     pub model: ModelSection,
     pub lora: LoraConfig,
     pub train: TrainSection,

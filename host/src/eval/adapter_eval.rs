@@ -50,6 +50,7 @@ pub fn evaluate_adapter(
     let run = RunDir::open(log_dir.to_path_buf())
         .map_err(crate::train::io_err("cannot open", log_dir))?;
     let device = model::parse_device(&config.device)?;
+    crate::train::session::apply_threads(config);
     let files = model::resolve_model(model_source, Some(&config.model.revision))?;
     let model = SequenceClassifier::load_with_adapter(&files, adapter_dir, device)?;
     let runtime = PluginRuntime::new(runtime_options(config, Some(&run)))?;

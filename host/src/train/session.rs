@@ -45,6 +45,7 @@ impl Session {
     pub fn build(config: &Config, run: &RunDir) -> Result<Session, TrainError> {
         let device = model::parse_device(&config.device)?;
         tch::manual_seed(config.seed as i64);
+        apply_threads(config);
         run.log(&format!(
             "device: {device:?}; resolving model {}",
             config.model.source
@@ -136,6 +137,13 @@ impl Session {
             feeds,
             plugin_identities: identities,
         })
+    }
+}
+
+/// Sets libtorch's intra-op thread count when the config asks for one.
+pub fn apply_threads(config: &Config) {
+    if config.threads > 0 {
+        tch::set_num_threads(config.threads as i32);
     }
 }
 
