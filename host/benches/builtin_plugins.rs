@@ -2,7 +2,7 @@
 //!
 //! 1. the CLoRA penalty over 12 GPT-2-small `c_attn` layers (768 → 2304, r 8, k 128),
 //!    forward + backward, through `plugins/clora.wasm` vs the same math native in the
-//!    host (alternating rounds, same threads; medians and their ratio);
+//!    host (interleaved samples, same threads; medians, minima and their ratios);
 //! 2. preprocessor throughput (rows/s) on the real CommonsenseQA train file, plus the
 //!    example counts of every real evaluation file (a manual check of the conversions).
 //!
@@ -10,7 +10,7 @@
 //! export CARGO_TARGET_DIR=$HOME/.cache/clora-host/target
 //! host/scripts/build-plugins.sh
 //! cargo bench --bench builtin_plugins
-//! CLORA_DATA=DIR CLORA_BENCH_THREADS=2 CLORA_BENCH_ROUNDS=15 cargo bench --bench builtin_plugins
+//! CLORA_DATA=DIR CLORA_BENCH_THREADS=1 CLORA_BENCH_SAMPLES=1000 cargo bench --bench builtin_plugins
 //! ```
 //! `CLORA_DATA` defaults to `../shared/data` beside the repository (see SOURCES.md there).
 use std::path::{Path, PathBuf};
@@ -25,8 +25,8 @@ const IN: i64 = 768;
 const OUT: i64 = 2304;
 const RANK: i64 = 8;
 const K: i64 = 128;
-/// Penalty evaluations per timed round.
-const ITERS_PER_ROUND: usize = 50;
+/// Timed penalty evaluations per implementation (interleaved one by one).
+const SAMPLES: usize = 400;
 /// Rows per `process-batch` call (the data pipeline's batch size is of this order).
 const PREPROCESS_BATCH: usize = 1024;
 
@@ -57,22 +57,20 @@ fn runtime() -> PluginRuntime {
     .expect("plugin runtime")
 }
 
-/// Seconds per call of `step` over one round, after zeroing the factors' gradients.
-fn time_round(leaves: &[Tensor], mut step: impl FnMut() -> Tensor) -> f64 {
-    let start = Instant::now();
-    for _ in 0..ITERS_PER_ROUND {
-        for leaf in leaves {
-            let mut g = leaf.grad();
-            if g.defined() {
-                let _ = g.zero_();
-            }
+/// Seconds for one call of `step` plus its backward, after zeroing the gradients.
+fn time_once(leaves: &[Tensor], step: &mut impl FnMut() -> Tensor) -> f64 {
+    for leaf in leaves {
+        let mut g = leaf.grad();
+        if g.defined() {
+            let _ = g.zero_();
         }
-        step().backward();
     }
-    start.elapsed().as_secs_f64() / ITERS_PER_ROUND as f64
+    let start = Instant::now();
+    step().backward();
+    start.elapsed().as_secs_f64()
 }
 
-fn bench_clora(rounds: usize) {
+fn bench_clora(samples: usize) {
     let rt = runtime();
     let specs: Vec<LayerSpec> = (0..LAYERS)
         .map(|i| LayerSpec {
@@ -101,16 +99,22 @@ fn bench_clora(rounds: usize) {
         .map(|_| (Tensor::randn([OUT, RANK], opts) * 0.05).set_requires_grad(true))
         .collect();
     let leaves: Vec<Tensor> = a.iter().chain(&b).map(Tensor::shallow_clone).collect();
-    // Native: the same formula with orthonormal projectors of the same shapes (the cost
-    // does not depend on their values).
-    let orthonormal = |dim: i64| Tensor::linalg_qr(&Tensor::randn([dim, K], opts), "reduced").0;
+    // Native: the plugin's formula (per layer ‖A·P_in‖² and ‖P_outᵀ·B‖², all terms
+    // stacked and summed, times 1/layers) with orthonormal projectors of the same shapes
+    // (the cost does not depend on their values).
+    let orthonormal = |dim: i64| {
+        Tensor::linalg_qr(&Tensor::randn([dim, K], opts), "reduced")
+            .0
+            .contiguous()
+    };
     let p_in: Vec<Tensor> = (0..LAYERS).map(|_| orthonormal(IN)).collect();
-    let p_out: Vec<Tensor> = (0..LAYERS).map(|_| orthonormal(OUT)).collect();
+    let p_out_t: Vec<Tensor> = (0..LAYERS).map(|_| orthonormal(OUT).tr()).collect();
     let native = || {
         let terms: Vec<Tensor> = (0..LAYERS)
-            .map(|l| {
-                a[l].matmul(&p_in[l]).square().sum(Kind::Float)
-                    + b[l].tr().matmul(&p_out[l]).square().sum(Kind::Float)
+            .flat_map(|l| {
+                let on_a = a[l].matmul(&p_in[l]).square().sum(Kind::Float);
+                let on_b = p_out_t[l].matmul(&b[l]).square().sum(Kind::Float);
+                [on_a, on_b]
             })
             .collect();
         Tensor::stack(&terms, 0).sum(Kind::Float) * (1.0 / LAYERS as f64)
@@ -122,19 +126,30 @@ fn bench_clora(rounds: usize) {
         native().double_value(&[]),
     );
     println!("clora penalty (one value each, different P): plugin {pv:.6}, native {nv:.6}");
-    time_round(&leaves, &mut through_plugin);
-    time_round(&leaves, native);
-    let (mut plugin_s, mut native_s) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        plugin_s.push(time_round(&leaves, &mut through_plugin));
-        native_s.push(time_round(&leaves, native));
+    let mut native = native;
+    for _ in 0..20 {
+        time_once(&leaves, &mut through_plugin);
+        time_once(&leaves, &mut native);
     }
-    let (p, n) = (median(plugin_s), median(native_s));
+    // Interleaved samples, so load from other processes hits both alike.
+    let (mut plugin_s, mut native_s) = (Vec::new(), Vec::new());
+    for _ in 0..samples {
+        plugin_s.push(time_once(&leaves, &mut through_plugin));
+        native_s.push(time_once(&leaves, &mut native));
+    }
+    let (p, n) = (median(plugin_s.clone()), median(native_s.clone()));
+    let (p_min, n_min) = (
+        plugin_s.iter().copied().fold(f64::MAX, f64::min),
+        native_s.iter().copied().fold(f64::MAX, f64::min),
+    );
     println!(
-        "clora penalty fwd+bwd, {LAYERS} layers {IN}->{OUT} r{RANK} k{K}: plugin {:.1} µs, native {:.1} µs, ratio {:.3}x ({rounds} rounds × {ITERS_PER_ROUND})",
+        "clora penalty fwd+bwd, {LAYERS} layers {IN}->{OUT} r{RANK} k{K}: median plugin {:.1} µs, native {:.1} µs, ratio {:.3}x; minimum {:.1} vs {:.1} µs, ratio {:.3}x ({samples} interleaved samples)",
         p * 1e6,
         n * 1e6,
-        p / n
+        p / n,
+        p_min * 1e6,
+        n_min * 1e6,
+        p_min / n_min
     );
 }
 
@@ -171,7 +186,7 @@ fn preprocess(rt: &PluginRuntime, plugin: &str, rows: &[String]) -> (usize, usiz
     (examples, rejected, start.elapsed().as_secs_f64())
 }
 
-fn bench_preprocessors(data: &Path, rounds: usize) {
+fn bench_preprocessors(data: &Path, repeats: usize) {
     let rt = runtime();
     let train = data.join("commonsense_qa/train_rand_split.jsonl");
     if !train.is_file() {
@@ -182,7 +197,7 @@ fn bench_preprocessors(data: &Path, rounds: usize) {
         return;
     }
     let rows = read_rows(&train);
-    let times: Vec<f64> = (0..rounds.clamp(1, 5))
+    let times: Vec<f64> = (0..repeats)
         .map(|_| preprocess(&rt, "commonsense-qa", &rows).2)
         .collect();
     let t = median(times);
@@ -220,11 +235,11 @@ fn main() {
     {
         tch::set_num_threads(threads);
     }
-    let rounds = env_usize("CLORA_BENCH_ROUNDS", 11);
+    let samples = env_usize("CLORA_BENCH_SAMPLES", SAMPLES);
     println!("threads: {}", tch::get_num_threads());
-    bench_clora(rounds);
+    bench_clora(samples);
     let data = std::env::var_os("CLORA_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("../shared/data"));
-    bench_preprocessors(&data, rounds);
+    bench_preprocessors(&data, 5);
 }

@@ -23,14 +23,27 @@ fn load(rt: &PluginRuntime, toml: &str) -> GradProcessorPlugin {
     .unwrap_or_else(|e| panic!("loading pca-grad with {toml:?}: {e}"))
 }
 
-/// Random gradients of A (r × in) and B (out × r) for every layer.
+/// A random (rows × cols) matrix with singular values 8, 4, 2, 1, ... (random singular
+/// vectors). The rank-n reconstruction is only well defined when σ_n > σ_n+1; a
+/// Gaussian matrix's nearly equal top singular values would make any two SVD runs
+/// disagree by about ε·σ/gap, far above the tolerance.
+fn separated_spectrum(rows: usize, cols: usize) -> Tensor {
+    let opts = (Kind::Float, Device::Cpu);
+    let r = rows.min(cols) as i64;
+    let q = |n: usize| Tensor::linalg_qr(&Tensor::randn([n as i64, r], opts), "reduced").0;
+    let s = Tensor::arange(r, opts).neg().exp2() * 8.0;
+    (q(rows) * s.unsqueeze(0)).matmul(&q(cols).tr())
+}
+
+/// Gradients of A (r × in) and B (out × r) for every layer.
 fn random_grads() -> (Vec<Tensor>, Vec<Tensor>) {
-    let g = |rows: usize, cols: usize| {
-        Tensor::randn([rows as i64, cols as i64], (Kind::Float, Device::Cpu))
-    };
     (
-        (0..LAYERS).map(|_| g(GPT2_RANK, GPT2_IN)).collect(),
-        (0..LAYERS).map(|_| g(GPT2_OUT, GPT2_RANK)).collect(),
+        (0..LAYERS)
+            .map(|_| separated_spectrum(GPT2_RANK, GPT2_IN))
+            .collect(),
+        (0..LAYERS)
+            .map(|_| separated_spectrum(GPT2_OUT, GPT2_RANK))
+            .collect(),
     )
 }
 

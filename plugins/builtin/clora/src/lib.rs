@@ -58,10 +58,11 @@ const PARAMS: &[ParamDecl] = &[
     .min(0.0),
 ];
 
-/// The fixed projectors of one layer.
+/// The fixed projectors of one layer. P_out is kept transposed: ‖Bᵀ·P_out‖_F equals
+/// ‖P_outᵀ·B‖_F, which saves a transpose per layer and step.
 struct Projectors {
     p_in: Tensor,
-    p_out: Tensor,
+    p_out_t: Tensor,
 }
 
 struct Clora {
@@ -134,7 +135,10 @@ impl Regularizer for Clora {
                 .with_context(|| format!("layer {}: P_in", layer.name))?;
             let p_out = projector(&generator, init, layer.out_features.into(), k)
                 .with_context(|| format!("layer {}: P_out", layer.name))?;
-            projectors.push(Projectors { p_in, p_out });
+            projectors.push(Projectors {
+                p_in,
+                p_out_t: p_out.t()?,
+            });
         }
         let factor = if mean && !layers.is_empty() {
             scale / layers.len() as f64
@@ -152,15 +156,18 @@ impl Regularizer for Clora {
         if let Some(first) = a.first() {
             self.match_dtype(first.dtype())?;
         }
-        let mut terms = Vec::with_capacity(a.len());
+        // Both terms of every layer, summed at once: 6 host operations per layer.
+        let mut terms = Vec::with_capacity(2 * a.len());
         for (i, (p, (a, b))) in self.layers.iter().zip(a.iter().zip(b)).enumerate() {
-            let term = (|| -> Result<Tensor> {
-                let on_a = a.matmul(&p.p_in)?.sq_sum()?;
-                let on_b = b.t()?.matmul(&p.p_out)?.sq_sum()?;
-                Ok(on_a.add(&on_b)?)
-            })()
-            .with_context(|| format!("layer {i}"))?;
-            terms.push(term);
+            let a_p = a
+                .matmul(&p.p_in)
+                .with_context(|| format!("layer {i}: A·P_in"))?;
+            let p_b = p
+                .p_out_t
+                .matmul(b)
+                .with_context(|| format!("layer {i}: P_outᵀ·B"))?;
+            terms.push(a_p.sq_sum()?);
+            terms.push(p_b.sq_sum()?);
         }
         Ok(tensor::sum_all(&terms)?.mul_scalar(self.factor)?)
     }
@@ -175,7 +182,7 @@ impl Clora {
         }
         for p in &mut self.layers {
             p.p_in = p.p_in.to_dtype(dtype)?;
-            p.p_out = p.p_out.to_dtype(dtype)?;
+            p.p_out_t = p.p_out_t.to_dtype(dtype)?;
         }
         self.dtype = dtype;
         Ok(())

@@ -4,6 +4,8 @@
 //! The host passes JSONL lines as they are and parquet rows converted to JSON objects
 //! (struct columns become objects, list columns arrays).
 
+use std::fmt;
+
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -34,27 +36,80 @@ impl Record {
 
     /// A top-level field, `None` when absent or null.
     pub fn get_opt(&self, key: &str) -> Option<Field<'_>> {
-        match self.object.get(key) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(Field {
+        match self.object.get_key_value(key) {
+            None | Some((_, Value::Null)) => None,
+            Some((key, value)) => Some(Field {
                 value,
-                path: key.to_string(),
+                path: Path::ROOT.push(Segment::Key(key)),
             }),
         }
     }
 }
 
+/// One step of a path: an object key or an array index.
+#[derive(Debug, Clone, Copy)]
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Deeper paths keep their first segments and end in `…` (no dataset nests this deep).
+const MAX_DEPTH: usize = 6;
+
+/// Where a value sits in its record, kept without allocating (paths are only rendered
+/// for error messages).
+#[derive(Debug, Clone, Copy)]
+struct Path<'a> {
+    segments: [Segment<'a>; MAX_DEPTH],
+    len: usize,
+    truncated: bool,
+}
+
+impl<'a> Path<'a> {
+    const ROOT: Path<'static> = Path {
+        segments: [Segment::Index(0); MAX_DEPTH],
+        len: 0,
+        truncated: false,
+    };
+
+    fn push(mut self, segment: Segment<'a>) -> Path<'a> {
+        if self.len < MAX_DEPTH {
+            self.segments[self.len] = segment;
+            self.len += 1;
+        } else {
+            self.truncated = true;
+        }
+        self
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.segments[..self.len].iter().enumerate() {
+            match segment {
+                Segment::Key(key) if i == 0 => f.write_str(key)?,
+                Segment::Key(key) => write!(f, ".{key}")?,
+                Segment::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        if self.truncated {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
 /// A value inside a record, with its path for error messages (`question.choices[2].label`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Field<'a> {
     value: &'a Value,
-    path: String,
+    path: Path<'a>,
 }
 
 impl<'a> Field<'a> {
     /// The dotted path of this value inside the record.
-    pub fn path(&self) -> &str {
-        &self.path
+    pub fn path(&self) -> String {
+        self.path.to_string()
     }
 
     /// The raw JSON value.
@@ -71,11 +126,11 @@ impl<'a> Field<'a> {
 
     /// A field of this object, `None` when absent, null, or when this is no object.
     pub fn get_opt(&self, key: &str) -> Option<Field<'a>> {
-        match self.value.get(key) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(Field {
+        match self.value.as_object()?.get_key_value(key) {
+            None | Some((_, Value::Null)) => None,
+            Some((key, value)) => Some(Field {
                 value,
-                path: format!("{}.{key}", self.path),
+                path: self.path.push(Segment::Key(key)),
             }),
         }
     }
@@ -134,14 +189,30 @@ impl<'a> Field<'a> {
             .enumerate()
             .map(|(i, value)| Field {
                 value,
-                path: format!("{}[{i}]", self.path),
+                path: self.path.push(Segment::Index(i)),
             })
             .collect())
     }
 
     /// The elements of this array of strings.
     pub fn str_array(&self) -> Result<Vec<&'a str>> {
-        self.array()?.iter().map(|f| f.str()).collect()
+        let items = self
+            .value
+            .as_array()
+            .ok_or_else(|| self.wrong("an array"))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, value)| {
+                value.as_str().ok_or_else(|| {
+                    Field {
+                        value,
+                        path: self.path.push(Segment::Index(i)),
+                    }
+                    .wrong("a string")
+                })
+            })
+            .collect()
     }
 
     fn wrong(&self, expected: &str) -> Error {
