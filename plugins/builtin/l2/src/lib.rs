@@ -27,17 +27,14 @@ impl Regularizer for L2 {
     }
 
     fn compute_penalty(&mut self, _step: u64, a: &[Tensor], b: &[Tensor]) -> Result<Tensor> {
-        let mut terms = Vec::with_capacity(a.len());
+        let mut terms = Vec::with_capacity(2 * a.len());
         for (i, (a, b)) in a.iter().zip(b).enumerate() {
-            let term = a
-                .sq_sum()?
-                .add(&b.sq_sum()?)
-                .with_context(|| format!("layer {i}"))?;
-            terms.push(term);
+            terms.push(a.sq_sum().with_context(|| format!("layer {i}: ‖A‖²"))?);
+            terms.push(b.sq_sum().with_context(|| format!("layer {i}: ‖B‖²"))?);
         }
         let total = tensor::sum_all(&terms)?;
-        if self.mean && !terms.is_empty() {
-            return Ok(total.mul_scalar(1.0 / terms.len() as f64)?);
+        if self.mean && !a.is_empty() {
+            return Ok(total.mul_scalar(1.0 / a.len() as f64)?);
         }
         Ok(total)
     }
