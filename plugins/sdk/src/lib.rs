@@ -6,7 +6,7 @@
 //! declared constants, checks parameters against the schema before `init`, keeps the
 //! instance between calls and converts errors into the WIT `err` strings.
 //!
-//! ```ignore
+//! ```no_run
 //! use clora_plugin_sdk::prelude::*;
 //!
 //! /// ‖A‖²_F + ‖B‖²_F summed over layers, times `scale`.
