@@ -302,3 +302,20 @@ fn warns_once_per_factor_when_k_reaches_the_layer_dimension() {
     assert_eq!(at_2304.len(), 2, "{at_2304:?}");
     assert!(at_2304[1].contains("out dimension"), "{}", at_2304[1]);
 }
+
+#[test]
+fn an_operation_error_names_the_layer_and_the_instance_stays_usable() {
+    let (rt, _) = runtime();
+    let mut plugin = load(&rt, "k = 8", GPT2_IN, GPT2_OUT, GPT2_RANK, 2);
+    let (a, b) = factors(&layers(2, GPT2_IN, GPT2_OUT, GPT2_RANK), Kind::Float);
+    let wrong = Tensor::zeros([GPT2_RANK as i64, 100], (Kind::Float, Device::Cpu));
+    let err = plugin
+        .compute_penalty(0, &[a[0].shallow_clone(), wrong], &b)
+        .expect_err("a 8×100 A cannot meet a 768-row P_in")
+        .to_string();
+    assert!(err.contains("layer 1: A·P_in: "), "{err}");
+    let again = plugin
+        .compute_penalty(1, &a, &b)
+        .expect("the next call works");
+    assert!(again.double_value(&[]) > 0.0);
+}

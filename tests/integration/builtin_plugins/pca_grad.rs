@@ -171,3 +171,24 @@ fn refresh_every_keeps_the_projector_between_refreshes_like_galore() {
         }
     }
 }
+
+#[test]
+fn an_operation_error_names_the_layer_and_the_instance_stays_usable() {
+    let (rt, _) = runtime();
+    let mut plugin = load(&rt, "");
+    let (mut ga, gb) = random_grads();
+    let good = ga[2].shallow_clone();
+    ga[2] = good.unsqueeze(0);
+    let err = plugin
+        .process_grads(0, &ga, &gb)
+        .expect_err("a 3-D gradient")
+        .to_string();
+    assert!(
+        err.contains("layer 2: gradient of A: expected a matrix, got shape [1, 8, 768]"),
+        "{err}"
+    );
+    ga[2] = good;
+    plugin
+        .process_grads(1, &ga, &gb)
+        .expect("the next call works");
+}
