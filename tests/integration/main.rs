@@ -5,4 +5,5 @@ mod data;
 mod model;
 mod plugin_runtime;
 mod support;
+mod sweep;
 mod train;

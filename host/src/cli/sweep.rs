@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::sweep::{self, report, signals, LaunchEnd, LauncherKind, SweepDir, SweepOptions};
 use crate::sweep::status::RunState;
+use crate::sweep::{self, report, signals, LaunchEnd, LauncherKind, SweepDir, SweepOptions};
 
 /// Run a sweep: every run's config is validated before anything starts.
 ///
@@ -20,13 +20,21 @@ use crate::sweep::status::RunState;
 /// The sweep directory (default <output.dir>/sweeps/<name>) holds status.json, each
 /// run's directory under runs/, live logs under logs/, and the report.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+#[command(
+    verbatim_doc_comment,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct SweepArgs {
     #[command(subcommand)]
     pub command: Option<SweepCommand>,
     /// The sweep file (see configs/k-sweep.toml).
     #[arg(value_name = "FILE.toml", required = true)]
     pub file: Option<PathBuf>,
+    /// Override a config key in every run, applied after the sweep file, e.g.
+    /// `--set data.root=../shared/data` or `--set device=cuda`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
     /// Runs at once (local default 1; on Slurm, the array's %N throttle, default none).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -80,7 +88,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         return write_report(&SweepDir::new(dir.clone()));
     }
     let file = args.file.clone().context("a sweep file is required")?;
-    let plan = sweep::plan(&file).with_context(|| format!("invalid sweep {}", file.display()))?;
+    let plan = sweep::plan(&file, &args.sets)
+        .with_context(|| format!("invalid sweep {}", file.display()))?;
     let options = SweepOptions {
         launcher: match args.launcher {
             LauncherArg::Local => LauncherKind::Local,
@@ -106,22 +115,29 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     signals::install();
     let outcome = sweep::run(&plan, &options)?;
     let total = outcome.report.results.len();
-    let (completed, failed) = (outcome.count(RunState::Completed), outcome.count(RunState::Failed));
+    let (completed, failed) = (
+        outcome.count(RunState::Completed),
+        outcome.count(RunState::Failed),
+    );
     eprintln!(
         "sweep: {total} runs: {completed} completed ({} skipped as already done), {failed} failed",
         outcome.skipped
     );
     print_files(&outcome.report, &outcome.dir);
     if outcome.end == LaunchEnd::Interrupted {
+        let sets: String = args.sets.iter().map(|s| format!(" --set {s}")).collect();
         anyhow::bail!(
-            "interrupted with {} run(s) unfinished; continue with: clora-host sweep {} --resume --output-dir {}",
+            "interrupted with {} run(s) unfinished; continue with: clora-host sweep {} --resume --output-dir {}{sets}",
             total - completed - failed,
             file.display(),
             outcome.dir.display()
         );
     }
     if failed > 0 {
-        anyhow::bail!("{failed} of {total} runs failed (see {})", outcome.report.report.display());
+        anyhow::bail!(
+            "{failed} of {total} runs failed (see {})",
+            outcome.report.report.display()
+        );
     }
     Ok(())
 }

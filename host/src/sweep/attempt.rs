@@ -59,7 +59,8 @@ pub fn prepare(dir: &SweepDir, run: &str, attempt: u32) -> Result<AttemptKind, S
 
 /// Whether a run directory can be continued with `train --resume`.
 pub fn has_checkpoint(run_dir: &Path) -> bool {
-    run_dir.join(CONFIG_FILE).is_file() && !checkpoint::list(&run_dir.join("checkpoints")).is_empty()
+    run_dir.join(CONFIG_FILE).is_file()
+        && !checkpoint::list(&run_dir.join("checkpoints")).is_empty()
 }
 
 /// The `train` arguments of an attempt.
@@ -81,8 +82,17 @@ pub fn train_args(dir: &SweepDir, run: &str, kind: AttemptKind) -> Vec<OsString>
 }
 
 /// Appends the attempt's header to both live logs.
-pub fn log_header(dir: &SweepDir, run: &str, attempt: u32, kind: AttemptKind) -> Result<(), SweepError> {
-    let line = format!("=== attempt {attempt} ({}) started {} ===\n", kind.as_str(), now());
+pub fn log_header(
+    dir: &SweepDir,
+    run: &str,
+    attempt: u32,
+    kind: AttemptKind,
+) -> Result<(), SweepError> {
+    let line = format!(
+        "=== attempt {attempt} ({}) started {} ===\n",
+        kind.as_str(),
+        now()
+    );
     for stream in ["stdout", "stderr"] {
         let path = dir.log_file(run, stream);
         append(&path, line.as_bytes())?;
@@ -114,11 +124,13 @@ pub fn read_summary(path: &Path) -> Option<Summary> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Copies the live logs into the run directory (`stdout.log`, `stderr.log`) when it
-/// exists, so each run directory holds its full logs.
+/// Copies the live logs into the run directory (`stdout.log`, `stderr.log`), creating it
+/// when the attempt left none (train removes the directory of a run that failed before
+/// training), so every run directory holds its full logs. A later fresh attempt moves
+/// such a directory aside like any other.
 pub fn copy_logs(dir: &SweepDir, run: &str) {
     let run_dir = dir.run_dir(run);
-    if !run_dir.is_dir() {
+    if fs::create_dir_all(&run_dir).is_err() {
         return;
     }
     for stream in ["stdout", "stderr"] {
@@ -173,10 +185,23 @@ mod tests {
     fn an_attempt_needs_exit_zero_and_a_summary() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = SweepDir::new(tmp.path());
-        append(&dir.log_file("a", "stderr"), b"=== attempt 1 (fresh) ===\nerror: no such file\n\n").unwrap();
-        assert_eq!(judge(&dir, "a", Some(1)), Err("error: no such file".to_string()));
-        assert_eq!(judge(&dir, "a", Some(0)), Err("exited without a completed summary.json".to_string()));
-        assert_eq!(judge(&dir, "a", None), Err("killed by a signal".to_string()));
+        append(
+            &dir.log_file("a", "stderr"),
+            b"=== attempt 1 (fresh) ===\nerror: no such file\n\n",
+        )
+        .unwrap();
+        assert_eq!(
+            judge(&dir, "a", Some(1)),
+            Err("error: no such file".to_string())
+        );
+        assert_eq!(
+            judge(&dir, "a", Some(0)),
+            Err("exited without a completed summary.json".to_string())
+        );
+        assert_eq!(
+            judge(&dir, "a", None),
+            Err("killed by a signal".to_string())
+        );
         let args = train_args(&dir, "a", AttemptKind::Resume);
         assert_eq!(args[0], "train");
         assert_eq!(args[1], "--resume");

@@ -25,13 +25,12 @@ pub enum SweepError {
     /// names, ...).
     #[error("{}: {message}", path.display())]
     Spec { path: PathBuf, message: String },
+    /// A `--set` argument that is not a valid config override.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// A run whose resolved configuration is invalid.
-    #[error("run `{run}`: {source}")]
-    RunConfig {
-        run: String,
-        #[source]
-        source: ConfigError,
-    },
+    #[error("run `{run}`: {error}")]
+    RunConfig { run: String, error: ConfigError },
     /// A run whose plugin (file, kind or parameters) is invalid.
     #[error("run `{run}`: `{key}`: {message}")]
     RunPlugin {

@@ -21,7 +21,10 @@ pub struct Gpu {
 /// The query: one line per GPU, `index, memory.free, memory.total` in MiB.
 /// nvidia-smi numbers GPUs in PCI bus order; children get `CUDA_DEVICE_ORDER=PCI_BUS_ID`
 /// so that CUDA numbers them the same way.
-pub const QUERY_ARGS: [&str; 2] = ["--query-gpu=index,memory.free,memory.total", "--format=csv,noheader,nounits"];
+pub const QUERY_ARGS: [&str; 2] = [
+    "--query-gpu=index,memory.free,memory.total",
+    "--format=csv,noheader,nounits",
+];
 
 /// Asks `nvidia-smi` (found on `PATH`). `Ok(vec![])` when it is not installed; an error
 /// when it is but fails (no driver, ...). Honours `CUDA_VISIBLE_DEVICES` when it lists
@@ -34,10 +37,17 @@ pub fn query() -> Result<Vec<Gpu>, String> {
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(format!("nvidia-smi failed ({}): {}", output.status, stderr.trim()));
+        return Err(format!(
+            "nvidia-smi failed ({}): {}",
+            output.status,
+            stderr.trim()
+        ));
     }
     let gpus = parse(&String::from_utf8_lossy(&output.stdout))?;
-    Ok(visible(gpus, std::env::var("CUDA_VISIBLE_DEVICES").ok().as_deref()))
+    Ok(visible(
+        gpus,
+        std::env::var("CUDA_VISIBLE_DEVICES").ok().as_deref(),
+    ))
 }
 
 /// Parses `index, free, total` lines.
@@ -48,12 +58,17 @@ pub fn parse(text: &str) -> Result<Vec<Gpu>, String> {
         .map(|line| {
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
             let number = |i: usize| -> Result<u64, String> {
-                fields
-                    .get(i)
-                    .and_then(|f| f.parse().ok())
-                    .ok_or_else(|| format!("unexpected nvidia-smi line `{line}` (want: index, free MiB, total MiB)"))
+                fields.get(i).and_then(|f| f.parse().ok()).ok_or_else(|| {
+                    format!(
+                        "unexpected nvidia-smi line `{line}` (want: index, free MiB, total MiB)"
+                    )
+                })
             };
-            Ok(Gpu { index: number(0)? as u32, free_mib: number(1)?, total_mib: number(2)? })
+            Ok(Gpu {
+                index: number(0)? as u32,
+                free_mib: number(1)?,
+                total_mib: number(2)?,
+            })
         })
         .collect()
 }
@@ -63,10 +78,16 @@ pub fn visible(gpus: Vec<Gpu>, cuda_visible: Option<&str>) -> Vec<Gpu> {
     let Some(list) = cuda_visible.filter(|v| !v.trim().is_empty()) else {
         return gpus;
     };
-    let Ok(allowed) = list.split(',').map(|s| s.trim().parse::<u32>()).collect::<Result<Vec<_>, _>>() else {
+    let Ok(allowed) = list
+        .split(',')
+        .map(|s| s.trim().parse::<u32>())
+        .collect::<Result<Vec<_>, _>>()
+    else {
         return gpus; // UUIDs or MIG names: leave the choice to CUDA
     };
-    gpus.into_iter().filter(|g| allowed.contains(&g.index)).collect()
+    gpus.into_iter()
+        .filter(|g| allowed.contains(&g.index))
+        .collect()
 }
 
 /// GPT-2 dimensions: layers, width, heads, vocabulary, positions.
@@ -79,7 +100,13 @@ struct Dims {
     n_positions: f64,
 }
 
-const GPT2: Dims = Dims { n_layer: 12.0, n_embd: 768.0, n_head: 12.0, vocab: 50257.0, n_positions: 1024.0 };
+const GPT2: Dims = Dims {
+    n_layer: 12.0,
+    n_embd: 768.0,
+    n_head: 12.0,
+    vocab: 50257.0,
+    n_positions: 1024.0,
+};
 
 /// The model's dimensions: its `config.json` when `source` is a directory, the known
 /// Hub sizes otherwise (GPT-2 small when unknown).
@@ -97,7 +124,12 @@ fn dims(source: &str) -> Dims {
             n_positions: get("n_positions", GPT2.n_positions),
         };
     }
-    let known = |n_layer: f64, n_embd: f64, n_head: f64| Dims { n_layer, n_embd, n_head, ..GPT2 };
+    let known = |n_layer: f64, n_embd: f64, n_head: f64| Dims {
+        n_layer,
+        n_embd,
+        n_head,
+        ..GPT2
+    };
     match source.trim_start_matches("openai-community/") {
         "distilgpt2" | "distilbert/distilgpt2" => known(6.0, 768.0, 12.0),
         "gpt2-medium" => known(24.0, 1024.0, 16.0),
@@ -118,7 +150,9 @@ const HEADROOM: f64 = 1.25;
 /// `--gpu-memory` when it is off for a model.
 pub fn estimate_mib(run: &RunInfo) -> u64 {
     let d = dims(&run.model_source);
-    let params = d.vocab * d.n_embd + d.n_positions * d.n_embd + d.n_layer * (12.0 * d.n_embd * d.n_embd + 13.0 * d.n_embd);
+    let params = d.vocab * d.n_embd
+        + d.n_positions * d.n_embd
+        + d.n_layer * (12.0 * d.n_embd * d.n_embd + 13.0 * d.n_embd);
     let weights = 4.0 * params;
     let (s, b) = (run.max_length as f64, run.batch_size as f64);
     let activations = 2.0 * d.n_layer * s * b * d.n_embd * (34.0 + 5.0 * d.n_head * s / d.n_embd);
@@ -137,7 +171,10 @@ pub struct GpuPicker {
 
 impl GpuPicker {
     pub fn new(hold: Duration) -> GpuPicker {
-        GpuPicker { promised: Vec::new(), hold }
+        GpuPicker {
+            promised: Vec::new(),
+            hold,
+        }
     }
 
     /// The GPU with the most free memory (after promises) that has `need_mib`, among
@@ -145,7 +182,8 @@ impl GpuPicker {
     /// enough now. A need larger than a GPU can ever hold is capped at 90% of it.
     pub fn pick(&mut self, gpus: &[Gpu], need_mib: u64, wanted: Option<u32>) -> Option<u32> {
         let now = Instant::now();
-        self.promised.retain(|(_, _, when)| now.duration_since(*when) < self.hold);
+        self.promised
+            .retain(|(_, _, when)| now.duration_since(*when) < self.hold);
         let mut promised: BTreeMap<u32, u64> = BTreeMap::new();
         for (gpu, mib, _) in &self.promised {
             *promised.entry(*gpu).or_default() += mib;
@@ -154,7 +192,9 @@ impl GpuPicker {
             .iter()
             .filter(|g| wanted.is_none_or(|w| w == g.index))
             .map(|g| {
-                let free = g.free_mib.saturating_sub(promised.get(&g.index).copied().unwrap_or(0));
+                let free = g
+                    .free_mib
+                    .saturating_sub(promised.get(&g.index).copied().unwrap_or(0));
                 let need = need_mib.min(g.total_mib * 9 / 10);
                 (g.index, free, need)
             })
@@ -175,7 +215,11 @@ mod tests {
     use super::*;
 
     fn gpu(index: u32, free_mib: u64) -> Gpu {
-        Gpu { index, free_mib, total_mib: 80_000 }
+        Gpu {
+            index,
+            free_mib,
+            total_mib: 80_000,
+        }
     }
 
     #[test]
@@ -186,7 +230,10 @@ mod tests {
         assert_eq!(visible(gpus.clone(), Some("GPU-abc")), gpus);
         assert_eq!(visible(gpus.clone(), None), gpus);
         let err = parse("0, lots, 80000").unwrap_err();
-        assert!(err.contains("unexpected nvidia-smi line `0, lots, 80000`"), "{err}");
+        assert!(
+            err.contains("unexpected nvidia-smi line `0, lots, 80000`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -201,8 +248,16 @@ mod tests {
         assert_eq!(picker.pick(&gpus, 100, Some(0)), Some(0));
         let mut fresh = GpuPicker::new(Duration::ZERO);
         assert_eq!(fresh.pick(&gpus, 12_000, None), Some(1));
-        assert_eq!(fresh.pick(&gpus, 12_000, None), Some(1), "expired promises are not counted");
-        assert_eq!(fresh.pick(&gpus, 500_000, None), None, "capped at 90% of 80 GB = 72 GB");
+        assert_eq!(
+            fresh.pick(&gpus, 12_000, None),
+            Some(1),
+            "expired promises are not counted"
+        );
+        assert_eq!(
+            fresh.pick(&gpus, 500_000, None),
+            None,
+            "capped at 90% of 80 GB = 72 GB"
+        );
         assert_eq!(requested_index("cuda:3"), Some(3));
         assert_eq!(requested_index("cuda"), None);
     }

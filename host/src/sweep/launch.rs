@@ -111,7 +111,10 @@ pub fn end_attempt(
 pub fn describe(after: &AfterAttempt, tries: u32, retries: u32) -> String {
     match after {
         AfterAttempt::Completed => "completed".to_string(),
-        AfterAttempt::Retry(why) => format!("failed (attempt {tries} of {}): {why}; retrying", retries + 1),
+        AfterAttempt::Retry(why) => format!(
+            "failed (attempt {tries} of {}): {why}; retrying",
+            retries + 1
+        ),
         AfterAttempt::Failed(why) => format!("failed after {tries} attempt(s): {why}"),
         AfterAttempt::Interrupted => "interrupted".to_string(),
     }

@@ -50,7 +50,12 @@ enum Slot {
 }
 
 /// Runs `jobs` to the end (or until interrupted), updating `book`.
-pub fn run(dir: &SweepDir, jobs: &[Job], book: &StatusBook, options: &LaunchOptions) -> Result<LaunchEnd, SweepError> {
+pub fn run(
+    dir: &SweepDir,
+    jobs: &[Job],
+    book: &StatusBook,
+    options: &LaunchOptions,
+) -> Result<LaunchEnd, SweepError> {
     let mut launcher = Local {
         dir,
         jobs,
@@ -89,12 +94,24 @@ impl Local<'_> {
             let received = signals::received();
             if received > signals_seen {
                 signals_seen = received;
-                let signal = if stopping { libc::SIGKILL } else { libc::SIGINT };
+                let signal = if stopping {
+                    libc::SIGKILL
+                } else {
+                    libc::SIGINT
+                };
                 note(&format!(
                     "{} {} running run(s){}",
-                    if stopping { "killing" } else { "interrupt: asking" },
+                    if stopping {
+                        "killing"
+                    } else {
+                        "interrupt: asking"
+                    },
                     self.running.len(),
-                    if stopping { "" } else { " to checkpoint and stop (again to kill)" }
+                    if stopping {
+                        ""
+                    } else {
+                        " to checkpoint and stop (again to kill)"
+                    }
                 ));
                 stopping = true;
                 for running in &self.running {
@@ -148,7 +165,15 @@ impl Local<'_> {
             }
             let job = &self.jobs[done.job];
             let tries = self.tries[done.job];
-            let after = launch::end_attempt(self.dir, self.book, &job.info.name, exit, tries, self.options.retries, stopping)?;
+            let after = launch::end_attempt(
+                self.dir,
+                self.book,
+                &job.info.name,
+                exit,
+                tries,
+                self.options.retries,
+                stopping,
+            )?;
             note(&format!(
                 "{}: {} ({:.1} s)",
                 job.info.name,
@@ -171,7 +196,10 @@ impl Local<'_> {
         if info.device == "cpu" {
             return Slot::Start(None);
         }
-        let need = self.options.gpu_memory_mib.unwrap_or_else(|| gpu::estimate_mib(info));
+        let need = self
+            .options
+            .gpu_memory_mib
+            .unwrap_or_else(|| gpu::estimate_mib(info));
         let gpus: Vec<Gpu> = match gpu::query() {
             Ok(gpus) if !gpus.is_empty() => gpus,
             Ok(_) => return Slot::Start(None),
@@ -182,12 +210,20 @@ impl Local<'_> {
             Some(index) => Slot::Start(Some(index)),
             None => Slot::Wait(format!(
                 "waiting for {need} MiB of free GPU memory (free now: {})",
-                gpus.iter().map(|g| format!("GPU {} {} MiB", g.index, g.free_mib)).collect::<Vec<_>>().join(", ")
+                gpus.iter()
+                    .map(|g| format!("GPU {} {} MiB", g.index, g.free_mib))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
     }
 
-    fn start(&mut self, job_index: usize, gpu: Option<u32>, queue: &mut VecDeque<usize>) -> Result<(), SweepError> {
+    fn start(
+        &mut self,
+        job_index: usize,
+        gpu: Option<u32>,
+        queue: &mut VecDeque<usize>,
+    ) -> Result<(), SweepError> {
         let job = &self.jobs[job_index];
         let name = job.info.name.as_str();
         let attempt_no = self.book.record(name).map_or(0, |r| r.attempts) + 1;
@@ -205,7 +241,9 @@ impl Local<'_> {
         // `cuda:N` runs keep their device; others are pinned to the GPU picked for them.
         let pinned = gpu.filter(|_| gpu::requested_index(&job.info.device).is_none());
         if let Some(index) = pinned {
-            command.env("CUDA_VISIBLE_DEVICES", index.to_string()).env("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+            command
+                .env("CUDA_VISIBLE_DEVICES", index.to_string())
+                .env("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
         }
         self.book.update(name, |r| {
             r.state = RunState::Running;
@@ -218,24 +256,50 @@ impl Local<'_> {
             r.slurm_job = None;
         })?;
         let pin_text = pinned.map_or(String::new(), |g| format!(" on GPU {g}"));
-        note(&format!("{name}: attempt {attempt_no} ({}){pin_text}", kind.as_str()));
+        note(&format!(
+            "{name}: attempt {attempt_no} ({}){pin_text}",
+            kind.as_str()
+        ));
         let echo = Echo::new(name, job.index, self.options.echo);
         match command.spawn() {
             Ok(mut child) => {
                 let mut readers = Vec::new();
                 if let Some(out) = child.stdout.take() {
-                    readers.push(logs::forward(out, &self.dir.log_file(name, "stdout"), echo.clone()));
+                    readers.push(logs::forward(
+                        out,
+                        &self.dir.log_file(name, "stdout"),
+                        echo.clone(),
+                    ));
                 }
                 if let Some(err) = child.stderr.take() {
                     readers.push(logs::forward(err, &self.dir.log_file(name, "stderr"), echo));
                 }
-                self.running.push(Running { job: job_index, child, readers, started: Instant::now() });
+                self.running.push(Running {
+                    job: job_index,
+                    child,
+                    readers,
+                    started: Instant::now(),
+                });
             }
             Err(e) => {
-                attempt::append(&self.dir.log_file(name, "stderr"), format!("cannot start {}: {e}\n", self.options.exe.display()).as_bytes())?;
+                attempt::append(
+                    &self.dir.log_file(name, "stderr"),
+                    format!("cannot start {}: {e}\n", self.options.exe.display()).as_bytes(),
+                )?;
                 let tries = self.tries[job_index];
-                let after = launch::end_attempt(self.dir, self.book, name, Some(-1), tries, self.options.retries, false)?;
-                note(&format!("{name}: {}", launch::describe(&after, tries, self.options.retries)));
+                let after = launch::end_attempt(
+                    self.dir,
+                    self.book,
+                    name,
+                    Some(-1),
+                    tries,
+                    self.options.retries,
+                    false,
+                )?;
+                note(&format!(
+                    "{name}: {}",
+                    launch::describe(&after, tries, self.options.retries)
+                ));
                 if matches!(after, AfterAttempt::Retry(_)) {
                     queue.push_back(job_index);
                 }
@@ -273,12 +337,26 @@ impl GpuState {
         }
         match gpu::query() {
             Ok(gpus) if !gpus.is_empty() => {
-                let list: Vec<String> = gpus.iter().map(|g| format!("GPU {} ({} of {} MiB free)", g.index, g.free_mib, g.total_mib)).collect();
+                let list: Vec<String> = gpus
+                    .iter()
+                    .map(|g| {
+                        format!(
+                            "GPU {} ({} of {} MiB free)",
+                            g.index, g.free_mib, g.total_mib
+                        )
+                    })
+                    .collect();
                 let need = match options.gpu_memory_mib {
                     Some(mib) => format!("{mib} MiB per run (--gpu-memory)"),
-                    None => "an estimate per run from model size and batch (--gpu-memory to set it)".to_string(),
+                    None => {
+                        "an estimate per run from model size and batch (--gpu-memory to set it)"
+                            .to_string()
+                    }
                 };
-                note(&format!("{}; a run starts when a GPU has {need}", list.join(", ")));
+                note(&format!(
+                    "{}; a run starts when a GPU has {need}",
+                    list.join(", ")
+                ));
                 GpuState::Available(GpuPicker::new(GPU_PROMISE_HOLD))
             }
             Ok(_) => GpuState::Absent,

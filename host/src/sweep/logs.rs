@@ -44,7 +44,11 @@ impl Echo {
 /// Starts a thread that copies `stream` line by line into `log_path` (appending) and to
 /// the echo. It ends when the stream closes (the child exited).
 pub fn forward(stream: impl Read + Send + 'static, log_path: &Path, echo: Echo) -> JoinHandle<()> {
-    let file: Option<File> = OpenOptions::new().create(true).append(true).open(log_path).ok();
+    let file: Option<File> = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .ok();
     std::thread::spawn(move || {
         let mut file = file;
         let mut reader = BufReader::new(stream);
@@ -81,8 +85,13 @@ mod tests {
         let path = dir.path().join("a.log");
         std::fs::write(&path, "=== header ===\n").unwrap();
         let data: &'static [u8] = b"one\ntwo\r\nthree";
-        forward(data, &path, Echo::new("a", 0, false)).join().unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "=== header ===\none\ntwo\r\nthree");
+        forward(data, &path, Echo::new("a", 0, false))
+            .join()
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "=== header ===\none\ntwo\r\nthree"
+        );
         assert!(Echo::new("a", 0, true).prefix.contains("[a]"));
     }
 }

@@ -83,14 +83,22 @@ pub struct SweepOutcome {
 
 impl SweepOutcome {
     pub fn count(&self, state: RunState) -> usize {
-        self.report.results.iter().filter(|r| r.state == state).count()
+        self.report
+            .results
+            .iter()
+            .filter(|r| r.state == state)
+            .count()
     }
 }
 
 impl SweepOptions {
     /// The sweep directory for `plan`.
     pub fn dir(&self, plan: &Plan) -> SweepDir {
-        SweepDir::new(self.output_dir.clone().unwrap_or_else(|| plan.default_dir.clone()))
+        SweepDir::new(
+            self.output_dir
+                .clone()
+                .unwrap_or_else(|| plan.default_dir.clone()),
+        )
     }
 }
 
@@ -103,12 +111,23 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepOutcome, SweepErr
         .runs
         .iter()
         .enumerate()
-        .filter(|(_, run)| status.get(&run.info.name).is_none_or(|r| r.state != RunState::Completed))
-        .map(|(index, run)| local::Job { index, info: run.info.clone() })
+        .filter(|(_, run)| {
+            status
+                .get(&run.info.name)
+                .is_none_or(|r| r.state != RunState::Completed)
+        })
+        .map(|(index, run)| local::Job {
+            index,
+            info: run.info.clone(),
+        })
         .collect();
     let skipped = plan.runs.len() - pending.len();
     if skipped > 0 {
-        local::note(&format!("{skipped} of {} runs already completed; running the other {}", plan.runs.len(), pending.len()));
+        local::note(&format!(
+            "{skipped} of {} runs already completed; running the other {}",
+            plan.runs.len(),
+            pending.len()
+        ));
     }
     let book = StatusBook::new(dir.status_file(), status);
     let launch = launch_options(plan, options);
@@ -117,11 +136,18 @@ pub fn run(plan: &Plan, options: &SweepOptions) -> Result<SweepOutcome, SweepErr
     } else {
         match options.launcher {
             LauncherKind::Local => local::run(&dir, &pending, &book, &launch)?,
-            LauncherKind::Slurm => slurm::run(&dir, &pending, &book, &launch, &plan.launcher.slurm)?,
+            LauncherKind::Slurm => {
+                slurm::run(&dir, &pending, &book, &launch, &plan.launcher.slurm)?
+            }
         }
     };
     let report = report::write(&dir)?;
-    Ok(SweepOutcome { dir: dir.root().to_path_buf(), end, skipped, report })
+    Ok(SweepOutcome {
+        dir: dir.root().to_path_buf(),
+        end,
+        skipped,
+        report,
+    })
 }
 
 fn launch_options(plan: &Plan, options: &SweepOptions) -> LaunchOptions {
@@ -137,9 +163,18 @@ fn launch_options(plan: &Plan, options: &SweepOptions) -> LaunchOptions {
     LaunchOptions {
         exe: options.exe.clone(),
         jobs: options.jobs.or(plan.launcher.jobs).unwrap_or(default_jobs),
-        retries: options.retries.or(plan.launcher.retries).unwrap_or(DEFAULT_RETRIES),
+        retries: options
+            .retries
+            .or(plan.launcher.retries)
+            .unwrap_or(DEFAULT_RETRIES),
         gpu_memory_mib: options.gpu_memory_mib.or(plan.launcher.gpu_memory_mib),
-        poll: Duration::from_millis(options.poll_ms.or(plan.launcher.poll_ms).unwrap_or(default_poll).max(10)),
+        poll: Duration::from_millis(
+            options
+                .poll_ms
+                .or(plan.launcher.poll_ms)
+                .unwrap_or(default_poll)
+                .max(10),
+        ),
         echo: options.echo,
     }
 }
@@ -147,10 +182,16 @@ fn launch_options(plan: &Plan, options: &SweepOptions) -> LaunchOptions {
 /// Creates (or, with `--resume`, checks) the sweep directory: the sweep file, the plan,
 /// every run's resolved config, and the status with completed runs recognised by their
 /// summaries.
-fn prepare_dir(plan: &Plan, dir: &SweepDir, options: &SweepOptions) -> Result<SweepStatus, SweepError> {
+fn prepare_dir(
+    plan: &Plan,
+    dir: &SweepDir,
+    options: &SweepOptions,
+) -> Result<SweepStatus, SweepError> {
     let previous = SweepStatus::load(&dir.status_file())?;
     if previous.is_some() && !options.resume {
-        return Err(SweepError::Exists { dir: dir.root().to_path_buf() });
+        return Err(SweepError::Exists {
+            dir: dir.root().to_path_buf(),
+        });
     }
     for run in &plan.runs {
         check_unchanged(dir, run)?;
@@ -159,16 +200,25 @@ fn prepare_dir(plan: &Plan, dir: &SweepDir, options: &SweepOptions) -> Result<Sw
     std::fs::create_dir_all(root.join("configs")).map_err(io_err("cannot create", root))?;
     std::fs::create_dir_all(root.join("runs")).map_err(io_err("cannot create", root))?;
     std::fs::create_dir_all(root.join("logs")).map_err(io_err("cannot create", root))?;
-    let write = |path: PathBuf, bytes: &[u8]| crate::fsutil::write_atomic(&path, bytes).map_err(io_err("cannot write", path));
+    let write = |path: PathBuf, bytes: &[u8]| {
+        crate::fsutil::write_atomic(&path, bytes).map_err(io_err("cannot write", path))
+    };
     write(dir.sweep_toml(), plan.source_text.as_bytes())?;
     let saved = SavedPlan {
         name: plan.name.clone(),
         source: plan.source.display().to_string(),
+        base: plan.base.clone(),
         runs: plan.runs.iter().map(|r| r.info.clone()).collect(),
     };
-    write(dir.plan_file(), &serde_json::to_vec_pretty(&saved).unwrap_or_default())?;
+    write(
+        dir.plan_file(),
+        &serde_json::to_vec_pretty(&saved).unwrap_or_default(),
+    )?;
     for run in &plan.runs {
-        write(dir.config_file(&run.info.name), run.resolved.to_toml().as_bytes())?;
+        write(
+            dir.config_file(&run.info.name),
+            run.resolved.to_toml().as_bytes(),
+        )?;
     }
     let mut status = SweepStatus {
         sweep: plan.name.clone(),
@@ -183,7 +233,11 @@ fn prepare_dir(plan: &Plan, dir: &SweepDir, options: &SweepOptions) -> Result<Sw
                     .as_ref()
                     .and_then(|p| p.get(name).cloned())
                     .unwrap_or_else(|| RunRecord::new(name));
-                record.state = if attempt::summary_completed(dir, name) { RunState::Completed } else { RunState::Pending };
+                record.state = if attempt::summary_completed(dir, name) {
+                    RunState::Completed
+                } else {
+                    RunState::Pending
+                };
                 record
             })
             .collect(),
@@ -208,9 +262,19 @@ fn check_unchanged(dir: &SweepDir, run: &PlannedRun) -> Result<(), SweepError> {
         .lines()
         .zip(planned.lines())
         .find(|(a, b)| a != b)
-        .map(|(a, b)| format!("it ran with `{}`, the plan now says `{}`", a.trim(), b.trim()))
+        .map(|(a, b)| {
+            format!(
+                "it ran with `{}`, the plan now says `{}`",
+                a.trim(),
+                b.trim()
+            )
+        })
         .unwrap_or_else(|| "the files differ in length".to_string());
-    Err(SweepError::Changed { run: name.clone(), dir: dir.run_dir(name), detail })
+    Err(SweepError::Changed {
+        run: name.clone(),
+        dir: dir.run_dir(name),
+        detail,
+    })
 }
 
 /// `--dry-run`: each run with its mode, k, overrides and the command that runs it.
@@ -224,16 +288,33 @@ pub fn dry_run_text(plan: &Plan, dir: &SweepDir, options: &SweepOptions) -> Stri
         plan.runs.len(),
         dir.root().display(),
         options.launcher.as_str(),
-        if launch.jobs == 0 { "unlimited".to_string() } else { launch.jobs.to_string() },
+        if launch.jobs == 0 {
+            "unlimited".to_string()
+        } else {
+            launch.jobs.to_string()
+        },
         launch.retries
     );
+    if !plan.base.is_empty() {
+        let _ = writeln!(out, "\nevery run ([base]):");
+        for o in &plan.base {
+            let _ = writeln!(out, "     {o}");
+        }
+    }
     for (index, run) in plan.runs.iter().enumerate() {
         let info = &run.info;
         let k = info.k.map_or(String::new(), |k| format!(", k {k}"));
         let _ = writeln!(out, "\n{:>3}. {} ({}{k})", index + 1, info.name, info.mode);
         if !info.configs.is_empty() {
-            let files: Vec<String> = info.configs.iter().map(|p| p.display().to_string()).collect();
+            let files: Vec<String> = info
+                .configs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             let _ = writeln!(out, "     configs: {}", files.join(", "));
+        }
+        if info.overrides.is_empty() {
+            let _ = writeln!(out, "     (no overrides of its own)");
         }
         for o in &info.overrides {
             let _ = writeln!(out, "     {o}");

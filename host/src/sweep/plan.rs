@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use toml::Value;
 
 use super::error::SweepError;
-use super::spec::{LauncherSection, Override, RunSpec, SweepFile};
-use crate::config::{self, Overrides, PluginSection, Resolved};
+use super::spec::{leaves, LauncherSection, Override, OverrideSource, RunSpec, SweepFile};
+use crate::config::{self, Config, Layer, Overrides, PluginSection, Resolved};
 use crate::plugin::{validate_params, PluginInfo, PluginKind, PluginRuntime, RuntimeOptions};
 
 /// A validated sweep.
@@ -22,6 +22,8 @@ pub struct Plan {
     /// Its text, copied into the sweep directory.
     pub source_text: String,
     pub runs: Vec<PlannedRun>,
+    /// The overrides every run shares (`[base]`), as `key = value`.
+    pub base: Vec<String>,
     pub launcher: LauncherSection,
     /// `<output.dir>/sweeps/<name>`, used without `--output-dir`.
     pub default_dir: PathBuf,
@@ -43,7 +45,8 @@ pub struct RunInfo {
     pub mode: String,
     /// The regularizer's `k` parameter, when it has one.
     pub k: Option<i64>,
-    /// The sweep's overrides as `key = value` (TOML values), in the order applied.
+    /// The run's own overrides (`set`, then matrix values) as `key = value` (TOML
+    /// values), in the order applied; `[base]` comes before them.
     pub overrides: Vec<String>,
     pub configs: Vec<PathBuf>,
     pub env: BTreeMap<String, String>,
@@ -54,23 +57,55 @@ pub struct RunInfo {
     pub model_source: String,
 }
 
-/// Reads, expands and validates a sweep file. The first invalid run is an error naming
-/// the run and the key.
-pub fn plan(path: &Path) -> Result<Plan, SweepError> {
+/// Reads, expands and validates a sweep file; `sets` (`key=value`, as `train --set`)
+/// apply to every run, last. The first invalid run is an error naming the run and the
+/// key.
+pub fn plan(path: &Path, sets: &[String]) -> Result<Plan, SweepError> {
     let file = SweepFile::load(path)?;
     let source_text = std::fs::read_to_string(path).unwrap_or_default();
-    plan_file(&file, path, source_text)
+    plan_file(&file, path, source_text, sets)
 }
 
 /// [`plan`] for a sweep file already parsed.
-pub fn plan_file(file: &SweepFile, path: &Path, source_text: String) -> Result<Plan, SweepError> {
-    let specs = file.expand(path)?;
+pub fn plan_file(
+    file: &SweepFile,
+    path: &Path,
+    source_text: String,
+    sets: &[String],
+) -> Result<Plan, SweepError> {
+    let mut command_line = Vec::new();
+    for arg in sets {
+        let layer = Layer::from_set::<Config>(arg)?;
+        command_line.extend(
+            leaves(&layer.table)
+                .into_iter()
+                .map(|(key, value)| Override {
+                    key,
+                    value,
+                    source: OverrideSource::CommandLine,
+                }),
+        );
+    }
+    let mut specs = file.expand(path)?;
+    for spec in &mut specs {
+        spec.overrides.extend(command_line.iter().cloned());
+    }
     let mut plugins = PluginCheck::new();
     let mut runs = Vec::with_capacity(specs.len());
     for spec in specs {
         let resolved = resolve_run(&spec, path)?;
-        plugins.check(&spec.name, "regularizer", &resolved.config.regularizer, PluginKind::Regularizer)?;
-        plugins.check(&spec.name, "grad_processor", &resolved.config.grad_processor, PluginKind::GradProcessor)?;
+        plugins.check(
+            &spec.name,
+            "regularizer",
+            &resolved.config.regularizer,
+            PluginKind::Regularizer,
+        )?;
+        plugins.check(
+            &spec.name,
+            "grad_processor",
+            &resolved.config.grad_processor,
+            PluginKind::GradProcessor,
+        )?;
         let info = run_info(&spec, &resolved);
         runs.push(PlannedRun { info, resolved });
     }
@@ -85,25 +120,46 @@ pub fn plan_file(file: &SweepFile, path: &Path, source_text: String) -> Result<P
         source: path.to_path_buf(),
         source_text,
         runs,
+        base: leaves(&file.base)
+            .into_iter()
+            .map(|(key, value)| format!("{key} = {value}"))
+            .chain(
+                command_line
+                    .iter()
+                    .map(|o| format!("{} = {} (--set)", o.key, o.value)),
+            )
+            .collect(),
         launcher: file.launcher.clone(),
     })
 }
 
 /// Resolves one run: defaults ⊕ config files ⊕ the sweep's overrides ⊕ `name` = the run
-/// name. Each override is its own layer, labelled `<file> run "<name>" <part> <key>`.
+/// name. Each override is its own layer, labelled `<file>, <part> <key>` (part: `[base]`,
+/// `set`, `matrix` or `--set`).
 fn resolve_run(spec: &RunSpec, path: &Path) -> Result<Resolved, SweepError> {
     let file = path.display();
     let mut flags: Vec<(String, Value, String)> = spec
         .overrides
         .iter()
         .map(|o: &Override| {
-            let label = format!("{file} run \"{}\" {} {}", spec.name, o.source.label(), o.key);
+            let label = format!("{file}, {} {}", o.source.label(), o.key);
             (o.key.clone(), o.value.clone(), label)
         })
         .collect();
-    flags.push(("name".to_string(), Value::String(spec.name.clone()), format!("{file} run name")));
-    let overrides = Overrides { files: spec.configs.clone(), sets: Vec::new(), flags };
-    config::resolve(&overrides).map_err(|source| SweepError::RunConfig { run: spec.name.clone(), source })
+    flags.push((
+        "name".to_string(),
+        Value::String(spec.name.clone()),
+        format!("{file}, run name"),
+    ));
+    let overrides = Overrides {
+        files: spec.configs.clone(),
+        sets: Vec::new(),
+        flags,
+    };
+    config::resolve(&overrides).map_err(|error| SweepError::RunConfig {
+        run: spec.name.clone(),
+        error,
+    })
 }
 
 fn run_info(spec: &RunSpec, resolved: &Resolved) -> RunInfo {
@@ -121,12 +177,21 @@ fn run_info(spec: &RunSpec, resolved: &Resolved) -> RunInfo {
         (None, Some(gp)) => format!("lora+{gp}"),
         (Some(reg), Some(gp)) => format!("{reg}+{gp}"),
     };
-    let k = c.regularizer.path.as_ref().and_then(|_| c.regularizer.params.get("k")?.as_integer());
+    let k = c
+        .regularizer
+        .path
+        .as_ref()
+        .and_then(|_| c.regularizer.params.get("k")?.as_integer());
     RunInfo {
         name: spec.name.clone(),
         mode,
         k,
-        overrides: spec.overrides.iter().map(|o| format!("{} = {}", o.key, o.value)).collect(),
+        overrides: spec
+            .overrides
+            .iter()
+            .filter(|o| matches!(o.source, OverrideSource::Set | OverrideSource::Matrix))
+            .map(|o| format!("{} = {}", o.key, o.value))
+            .collect(),
         configs: spec.configs.clone(),
         env: spec.env.clone(),
         device: c.device.clone(),
@@ -144,26 +209,49 @@ struct PluginCheck {
 
 impl PluginCheck {
     fn new() -> Self {
-        PluginCheck { runtime: None, described: HashMap::new() }
+        PluginCheck {
+            runtime: None,
+            described: HashMap::new(),
+        }
     }
 
-    fn check(&mut self, run: &str, section: &str, plugin: &PluginSection, kind: PluginKind) -> Result<(), SweepError> {
+    fn check(
+        &mut self,
+        run: &str,
+        section: &str,
+        plugin: &PluginSection,
+        kind: PluginKind,
+    ) -> Result<(), SweepError> {
         let Some(path) = &plugin.path else {
             return Ok(());
         };
-        let fail = |key: String, message: String| SweepError::RunPlugin { run: run.to_string(), key, message };
+        let fail = |key: String, message: String| SweepError::RunPlugin {
+            run: run.to_string(),
+            key,
+            message,
+        };
         let file = PathBuf::from(path);
         if !file.is_file() {
-            return Err(fail(format!("{section}.path"), format!("no plugin file {path}")));
+            return Err(fail(
+                format!("{section}.path"),
+                format!("no plugin file {path}"),
+            ));
         }
-        let info = self.describe(&file).map_err(|message| fail(format!("{section}.path"), message))?;
+        let info = self
+            .describe(&file)
+            .map_err(|message| fail(format!("{section}.path"), message))?;
         if info.kind != kind {
             return Err(fail(
                 format!("{section}.path"),
-                format!("{path} is a {} plugin, not a {}", info.kind.interface(), kind.interface()),
+                format!(
+                    "{path} is a {} plugin, not a {}",
+                    info.kind.interface(),
+                    kind.interface()
+                ),
             ));
         }
-        validate_params(&info, &plugin.params).map_err(|err| fail(section.to_string(), err.to_string()))?;
+        validate_params(&info, &plugin.params)
+            .map_err(|err| fail(section.to_string(), err.to_string()))?;
         Ok(())
     }
 
@@ -172,7 +260,8 @@ impl PluginCheck {
             return known.clone();
         }
         if self.runtime.is_none() {
-            self.runtime = Some(PluginRuntime::new(RuntimeOptions::default()).map_err(|e| e.to_string())?);
+            self.runtime =
+                Some(PluginRuntime::new(RuntimeOptions::default()).map_err(|e| e.to_string())?);
         }
         let runtime = self.runtime.as_ref().expect("created above");
         let info = runtime.describe(file).map_err(|e| e.to_string());

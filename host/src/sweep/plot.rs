@@ -34,6 +34,26 @@ impl Panel {
 
 const FONT: &str = "sans-serif";
 
+/// Matplotlib's "tab10" colours: distinct on white, colour-blind friendlier than the
+/// default palette.
+const COLOURS: [(u8, u8, u8); 10] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+];
+
+fn palette(index: usize) -> RGBColor {
+    let (r, g, b) = COLOURS[index % COLOURS.len()];
+    RGBColor(r, g, b)
+}
+
 fn register_font() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
@@ -50,7 +70,10 @@ pub fn render(name: &str, panels: &[Panel]) -> Result<Option<Vec<u8>>, SweepErro
     if !panels.iter().any(Panel::has_points) {
         return Ok(None);
     }
-    let fail = |message: String| SweepError::Plot { name: name.to_string(), message };
+    let fail = |message: String| SweepError::Plot {
+        name: name.to_string(),
+        message,
+    };
     register_font().map_err(fail)?;
     let (width, height) = (PANEL_SIZE.0 * panels.len() as u32, PANEL_SIZE.1);
     let mut rgb = vec![0u8; (width * height * 3) as usize];
@@ -68,7 +91,11 @@ pub fn render(name: &str, panels: &[Panel]) -> Result<Option<Vec<u8>>, SweepErro
 type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 
 fn draw_panel(area: &Area<'_>, panel: &Panel) -> Result<(), String> {
-    let ks: Vec<f64> = panel.series.iter().flat_map(|(_, p)| p.iter().map(|(k, _)| *k)).collect();
+    let ks: Vec<f64> = panel
+        .series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(k, _)| *k))
+        .collect();
     let mut keys: Vec<f64> = ks.iter().map(|k| k.max(1e-9).log2()).collect();
     keys.sort_by(f64::total_cmp);
     keys.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
@@ -84,6 +111,9 @@ fn draw_panel(area: &Area<'_>, panel: &Panel) -> Result<(), String> {
         .filter(|y| y.is_finite())
         .collect();
     let (y_lo, y_hi) = padded_range(&values);
+    // Room above the data for the legend (one row per line).
+    let rows = (panel.series.len() + panel.baselines.len()) as f64;
+    let y_hi = y_hi + (y_hi - y_lo) * (0.08 * rows + 0.04);
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, (FONT, 20))
@@ -99,37 +129,50 @@ fn draw_panel(area: &Area<'_>, panel: &Panel) -> Result<(), String> {
         .x_labels(((x_hi - x_lo).ceil() as usize + 1).max(2))
         .x_label_formatter(&|x| power_of_two_label(*x))
         .y_label_formatter(&|y| format!("{y:.3}"))
+        .light_line_style(RGBColor(238, 238, 238))
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
         .draw()
         .map_err(|e| err(&e))?;
     let mut colour_index = 0;
     for (label, points) in &panel.series {
-        let colour = Palette99::pick(colour_index).to_rgba();
+        let colour = palette(colour_index);
         colour_index += 1;
-        let mut sorted: Vec<(f64, f64)> = points.iter().map(|(k, y)| (k.max(1e-9).log2(), *y)).collect();
+        let mut sorted: Vec<(f64, f64)> = points
+            .iter()
+            .map(|(k, y)| (k.max(1e-9).log2(), *y))
+            .collect();
         sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
         chart
             .draw_series(LineSeries::new(sorted.clone(), colour.stroke_width(2)))
             .map_err(|e| err(&e))?
             .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
         chart
             .draw_series(sorted.iter().map(|p| Circle::new(*p, 4, colour.filled())))
             .map_err(|e| err(&e))?;
     }
     for (label, y) in &panel.baselines {
-        let colour = Palette99::pick(colour_index).to_rgba();
+        let colour = palette(colour_index);
         colour_index += 1;
         chart
-            .draw_series(DashedLineSeries::new(vec![(x_lo, *y), (x_hi, *y)], 8, 6, colour.stroke_width(2)))
+            .draw_series(DashedLineSeries::new(
+                vec![(x_lo, *y), (x_hi, *y)],
+                8,
+                6,
+                colour.stroke_width(2),
+            ))
             .map_err(|e| err(&e))?
             .label(label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperRight)
         .label_font((FONT, 13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
@@ -194,12 +237,18 @@ mod tests {
         let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
         reader.next_frame(&mut pixels).unwrap();
         let non_white = pixels.chunks(3).filter(|p| p != &[255, 255, 255]).count();
-        assert!(non_white > 5_000, "the plot draws something: {non_white} pixels");
+        assert!(
+            non_white > 5_000,
+            "the plot draws something: {non_white} pixels"
+        );
     }
 
     #[test]
     fn nothing_to_plot_gives_no_png() {
-        let panel = Panel { baselines: vec![("lora".into(), 0.5)], ..Default::default() };
+        let panel = Panel {
+            baselines: vec![("lora".into(), 0.5)],
+            ..Default::default()
+        };
         assert!(render("empty", &[panel]).unwrap().is_none());
     }
 }

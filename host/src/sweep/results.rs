@@ -37,8 +37,8 @@ pub struct Metrics {
     pub train_seconds: f64,
 }
 
-/// The planned runs saved in `sweep.json`.
-pub fn load_plan(dir: &SweepDir) -> Result<Vec<RunInfo>, SweepError> {
+/// The plan saved in `sweep.json`.
+pub fn load_plan(dir: &SweepDir) -> Result<SavedPlan, SweepError> {
     let path = dir.plan_file();
     let bytes = std::fs::read(&path).map_err(|_| SweepError::NotASweep {
         dir: dir.root().to_path_buf(),
@@ -49,7 +49,7 @@ pub fn load_plan(dir: &SweepDir) -> Result<Vec<RunInfo>, SweepError> {
         path,
         source: std::io::Error::other(e),
     })?;
-    Ok(saved.runs)
+    Ok(saved)
 }
 
 /// `sweep.json`.
@@ -57,19 +57,24 @@ pub fn load_plan(dir: &SweepDir) -> Result<Vec<RunInfo>, SweepError> {
 pub struct SavedPlan {
     pub name: String,
     pub source: String,
+    /// `[base]` overrides shared by every run.
+    #[serde(default)]
+    pub base: Vec<String>,
     pub runs: Vec<RunInfo>,
 }
 
-/// Every planned run with its state and metrics, in plan order.
-pub fn collect(dir: &SweepDir) -> Result<(String, Vec<RunResult>), SweepError> {
+/// The saved plan and every planned run with its state and metrics, in plan order.
+pub fn collect(dir: &SweepDir) -> Result<(SavedPlan, Vec<RunResult>), SweepError> {
     let plan = load_plan(dir)?;
     let status = SweepStatus::load(&dir.status_file())?;
-    let name = status.as_ref().map(|s| s.sweep.clone()).unwrap_or_default();
     let results = plan
+        .runs
+        .clone()
         .into_iter()
         .map(|info| {
             let record = status.as_ref().and_then(|s| s.get(&info.name)).cloned();
-            let summary = read_summary(&dir.summary_file(&info.name)).filter(|s| s.status == RunStatus::Completed);
+            let summary = read_summary(&dir.summary_file(&info.name))
+                .filter(|s| s.status == RunStatus::Completed);
             let metrics = summary.as_ref().and_then(metrics_of);
             let recorded = record.as_ref().map_or(RunState::Pending, |r| r.state);
             let state = match (recorded, &metrics) {
@@ -80,10 +85,16 @@ pub fn collect(dir: &SweepDir) -> Result<(String, Vec<RunResult>), SweepError> {
                 (RunState::Completed, None) => Some("no completed summary.json".to_string()),
                 _ => record.as_ref().and_then(|r| r.message.clone()),
             };
-            RunResult { info, state, attempts: record.map_or(0, |r| r.attempts), message, metrics }
+            RunResult {
+                info,
+                state,
+                attempts: record.map_or(0, |r| r.attempts),
+                message,
+                metrics,
+            }
         })
         .collect();
-    Ok((name, results))
+    Ok((plan, results))
 }
 
 fn metrics_of(summary: &crate::train::summary::Summary) -> Option<Metrics> {
@@ -91,9 +102,15 @@ fn metrics_of(summary: &crate::train::summary::Summary) -> Option<Metrics> {
     let ood_accuracy: BTreeMap<String, f64> = summary
         .splits
         .iter()
-        .filter_map(|(name, eval)| Some((name.strip_prefix("test.")?.to_string(), eval.metrics.accuracy)))
+        .filter_map(|(name, eval)| {
+            Some((
+                name.strip_prefix("test.")?.to_string(),
+                eval.metrics.accuracy,
+            ))
+        })
         .collect();
-    let mean_ood_accuracy = (!ood_accuracy.is_empty()).then(|| ood_accuracy.values().sum::<f64>() / ood_accuracy.len() as f64);
+    let mean_ood_accuracy = (!ood_accuracy.is_empty())
+        .then(|| ood_accuracy.values().sum::<f64>() / ood_accuracy.len() as f64);
     Some(Metrics {
         in_domain_accuracy: validation.metrics.accuracy,
         in_domain_f1: validation.metrics.f1,

@@ -55,7 +55,9 @@ pub fn run(
     let first_round = next_round(dir);
     while !todo.is_empty() {
         round += 1;
-        let round_dir = dir.slurm_dir().join(format!("round-{}", first_round + round - 1));
+        let round_dir = dir
+            .slurm_dir()
+            .join(format!("round-{}", first_round + round - 1));
         std::fs::create_dir_all(&round_dir).map_err(io_err("cannot create", &round_dir))?;
         let mut tasks = Vec::new();
         for (index, &job) in todo.iter().enumerate() {
@@ -63,13 +65,24 @@ pub fn run(
             let attempt_no = book.record(name).map_or(0, |r| r.attempts) + 1;
             tries[job] += 1;
             let kind = attempt::prepare(dir, name, attempt_no)?;
-            let task = Task { job, index, attempt: attempt_no, kind, started: false, ended: false };
+            let task = Task {
+                job,
+                index,
+                attempt: attempt_no,
+                kind,
+                started: false,
+                ended: false,
+            };
             write_task_script(dir, &round_dir, &task, &jobs[job], &options.exe)?;
             tasks.push(task);
         }
         let array = write_array_script(dir, &round_dir, tasks.len(), options.jobs, slurm)?;
         let job_id = submit(&array)?;
-        note(&format!("submitted Slurm job array {job_id} ({} task(s)) from {}", tasks.len(), array.display()));
+        note(&format!(
+            "submitted Slurm job array {job_id} ({} task(s)) from {}",
+            tasks.len(),
+            array.display()
+        ));
         for task in &tasks {
             let name = &jobs[task.job].info.name;
             book.update(name, |r| {
@@ -83,7 +96,9 @@ pub fn run(
                 r.exit_code = None;
             })?;
         }
-        let (retry, interrupted) = follow(dir, jobs, book, options, &round_dir, &job_id, &mut tasks, &tries)?;
+        let (retry, interrupted) = follow(
+            dir, jobs, book, options, &round_dir, &job_id, &mut tasks, &tries,
+        )?;
         if interrupted {
             return Ok(LaunchEnd::Interrupted);
         }
@@ -94,7 +109,9 @@ pub fn run(
 
 /// The next free round number (a resumed sweep keeps the earlier rounds' files).
 fn next_round(dir: &SweepDir) -> usize {
-    (1..).find(|r| !dir.slurm_dir().join(format!("round-{r}")).exists()).unwrap_or(1)
+    (1..)
+        .find(|r| !dir.slurm_dir().join(format!("round-{r}")).exists())
+        .unwrap_or(1)
 }
 
 /// Polls the tasks of one array until all ended; returns the jobs to retry and whether
@@ -131,9 +148,16 @@ fn follow(
                     r.state = RunState::Running;
                     r.started = Some(now());
                 })?;
-                note(&format!("{name}: attempt {} ({}) running as Slurm task {job_id}_{}", task.attempt, task.kind.as_str(), task.index));
+                note(&format!(
+                    "{name}: attempt {} ({}) running as Slurm task {job_id}_{}",
+                    task.attempt,
+                    task.kind.as_str(),
+                    task.index
+                ));
             }
-            let exit = std::fs::read_to_string(marker("exit")).ok().and_then(|t| t.trim().parse::<i32>().ok());
+            let exit = std::fs::read_to_string(marker("exit"))
+                .ok()
+                .and_then(|t| t.trim().parse::<i32>().ok());
             let vanished = gone_since.is_some_and(|t| t.elapsed() >= EXIT_FILE_GRACE);
             if exit.is_none() && !vanished {
                 continue;
@@ -154,8 +178,19 @@ fn follow(
                     .as_bytes(),
                 )?;
             }
-            let after = launch::end_attempt(dir, book, name, exit, tries[task.job], options.retries, stopping)?;
-            note(&format!("{name}: {}", launch::describe(&after, tries[task.job], options.retries)));
+            let after = launch::end_attempt(
+                dir,
+                book,
+                name,
+                exit,
+                tries[task.job],
+                options.retries,
+                stopping,
+            )?;
+            note(&format!(
+                "{name}: {}",
+                launch::describe(&after, tries[task.job], options.retries)
+            ));
             if matches!(after, AfterAttempt::Retry(_)) {
                 retry.push(task.job);
             }
@@ -202,7 +237,11 @@ fn submit(script: &Path) -> Result<String, SweepError> {
         .arg("--parsable")
         .arg(script)
         .output()
-        .map_err(|e| SweepError::Launcher(format!("cannot run sbatch: {e} (is Slurm installed and on PATH?)")))?;
+        .map_err(|e| {
+            SweepError::Launcher(format!(
+                "cannot run sbatch: {e} (is Slurm installed and on PATH?)"
+            ))
+        })?;
     if !output.status.success() {
         return Err(SweepError::Launcher(format!(
             "sbatch {} failed ({}): {}",
@@ -214,7 +253,10 @@ fn submit(script: &Path) -> Result<String, SweepError> {
     let text = String::from_utf8_lossy(&output.stdout);
     let id = text.trim().split(';').next().unwrap_or("").to_string();
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
-        return Err(SweepError::Launcher(format!("sbatch printed no job id: `{}`", text.trim())));
+        return Err(SweepError::Launcher(format!(
+            "sbatch printed no job id: `{}`",
+            text.trim()
+        )));
     }
     Ok(id)
 }
@@ -227,8 +269,15 @@ fn write_array_script(
     jobs: usize,
     slurm: &SlurmSection,
 ) -> Result<PathBuf, SweepError> {
-    let name = dir.root().file_name().map_or("sweep".into(), |n| n.to_string_lossy().into_owned());
-    let throttle = if jobs > 0 { format!("%{jobs}") } else { String::new() };
+    let name = dir
+        .root()
+        .file_name()
+        .map_or("sweep".into(), |n| n.to_string_lossy().into_owned());
+    let throttle = if jobs > 0 {
+        format!("%{jobs}")
+    } else {
+        String::new()
+    };
     let mut lines = vec![
         "#!/bin/bash".to_string(),
         format!("#SBATCH --job-name=clora-{name}"),
@@ -248,7 +297,10 @@ fn write_array_script(
     for extra in &slurm.extra_args {
         lines.push(format!("#SBATCH {extra}"));
     }
-    lines.push(format!("exec /bin/bash {}/task-\"$SLURM_ARRAY_TASK_ID\".sh", quote(&round_dir.display().to_string())));
+    lines.push(format!(
+        "exec /bin/bash {}/task-\"$SLURM_ARRAY_TASK_ID\".sh",
+        quote(&round_dir.display().to_string())
+    ));
     let path = round_dir.join("array.sh");
     std::fs::write(&path, lines.join("\n") + "\n").map_err(io_err("cannot write", &path))?;
     Ok(path)
@@ -257,14 +309,27 @@ fn write_array_script(
 /// One task's script: the run's environment, a start marker, `clora-host train` with
 /// its output appended to the run's live logs, SIGINT/SIGTERM forwarded to it as SIGINT
 /// (so it checkpoints), and its exit code written last (atomically).
-fn write_task_script(dir: &SweepDir, round_dir: &Path, task: &Task, job: &Job, exe: &Path) -> Result<(), SweepError> {
+fn write_task_script(
+    dir: &SweepDir,
+    round_dir: &Path,
+    task: &Task,
+    job: &Job,
+    exe: &Path,
+) -> Result<(), SweepError> {
     let (index, kind) = (task.index, task.kind);
     let name = &job.info.name;
     let q = |p: &Path| quote(&p.display().to_string());
     let cwd = std::env::current_dir().map_err(io_err("cannot read", "the working directory"))?;
-    let args: Vec<String> = attempt::train_args(dir, name, kind).iter().map(|a| quote(&a.to_string_lossy())).collect();
+    let args: Vec<String> = attempt::train_args(dir, name, kind)
+        .iter()
+        .map(|a| quote(&a.to_string_lossy()))
+        .collect();
     let marker = |ext: &str| q(&round_dir.join(format!("task-{index}.{ext}")));
-    let mut script = vec!["#!/bin/bash".to_string(), "set -u".to_string(), format!("cd {}", q(&cwd))];
+    let mut script = vec![
+        "#!/bin/bash".to_string(),
+        "set -u".to_string(),
+        format!("cd {}", q(&cwd)),
+    ];
     for (key, value) in &job.info.env {
         script.push(format!("export {key}={}", quote(value)));
     }

@@ -115,6 +115,8 @@ pub enum OverrideSource {
     Base,
     Set,
     Matrix,
+    /// `clora-host sweep --set key=value`: every run, applied last.
+    CommandLine,
 }
 
 impl OverrideSource {
@@ -123,6 +125,7 @@ impl OverrideSource {
             OverrideSource::Base => "[base]",
             OverrideSource::Set => "set",
             OverrideSource::Matrix => "matrix",
+            OverrideSource::CommandLine => "--set",
         }
     }
 }
@@ -188,7 +191,11 @@ impl SweepFile {
         };
         let base: Vec<Override> = leaves(&self.base)
             .into_iter()
-            .map(|(key, value)| Override { key, value, source: OverrideSource::Base })
+            .map(|(key, value)| Override {
+                key,
+                value,
+                source: OverrideSource::Base,
+            })
             .collect();
         let top = combinations(&self.matrix, "[matrix]").map_err(spec_err)?;
         let mut runs = Vec::new();
@@ -209,8 +216,8 @@ impl SweepFile {
             }
         }
         for (index, entry) in self.runs.iter().enumerate() {
-            let own = combinations(&entry.matrix, &format!("runs[{index}].matrix"))
-                .map_err(spec_err)?;
+            let own =
+                combinations(&entry.matrix, &format!("runs[{index}].matrix")).map_err(spec_err)?;
             let mut overrides = base.clone();
             overrides.extend(leaves(&entry.set).into_iter().map(|(key, value)| Override {
                 key,
@@ -261,7 +268,11 @@ pub fn leaves(table: &Table) -> Vec<(String, Value)> {
 
 fn collect_leaves(table: &Table, prefix: &str, out: &mut Vec<(String, Value)>) {
     for (key, value) in table {
-        let full = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        let full = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
         match value {
             Value::Table(inner) => collect_leaves(inner, &full, out),
             other => out.push((full, other.clone())),
@@ -276,7 +287,9 @@ fn combinations(matrix: &Table, what: &str) -> Result<Vec<Vec<(String, Value)>>,
     let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];
     for (key, values) in leaves(matrix) {
         let Value::Array(values) = values else {
-            return Err(format!("{what}: `{key}` must be a list of values, e.g. [1, 2]"));
+            return Err(format!(
+                "{what}: `{key}` must be a list of values, e.g. [1, 2]"
+            ));
         };
         if values.is_empty() {
             return Err(format!("{what}: `{key}` is an empty list"));
@@ -313,7 +326,11 @@ pub fn run_name(template: &str, combo: &[(String, Value)]) -> String {
         for (key, value) in combo {
             let short = key.rsplit('.').next().unwrap_or(key);
             let part = format!("{short}{}", name_part(value));
-            name = if name.is_empty() { part } else { format!("{name}-{part}") };
+            name = if name.is_empty() {
+                part
+            } else {
+                format!("{name}-{part}")
+            };
         }
     }
     name
@@ -326,7 +343,8 @@ fn name_part(value: &Value) -> String {
         Value::String(text) => {
             let path = Path::new(text);
             if text.contains('/') || path.extension().is_some_and(|e| e == "wasm" || e == "toml") {
-                path.file_stem().map_or(text.clone(), |s| s.to_string_lossy().into_owned())
+                path.file_stem()
+                    .map_or(text.clone(), |s| s.to_string_lossy().into_owned())
             } else {
                 text.clone()
             }
@@ -385,7 +403,10 @@ mod tests {
     }
 
     fn keys(run: &RunSpec) -> Vec<String> {
-        run.overrides.iter().map(|o| format!("{}={}", o.key, o.value)).collect()
+        run.overrides
+            .iter()
+            .map(|o| format!("{}={}", o.key, o.value))
+            .collect()
     }
 
     #[test]
@@ -408,7 +429,11 @@ mod tests {
         assert_eq!(names, ["clora-k1", "clora-k4", "lora"]);
         assert_eq!(
             keys(&runs[1]),
-            ["train.epochs=2", "regularizer.path=\"plugins/clora.wasm\"", "regularizer.k=4"]
+            [
+                "train.epochs=2",
+                "regularizer.path=\"plugins/clora.wasm\"",
+                "regularizer.k=4"
+            ]
         );
         assert_eq!(keys(&runs[2]), ["train.epochs=2", "train.batch_size=64"]);
         assert_eq!(runs[1].overrides[2].source, OverrideSource::Matrix);
@@ -419,14 +444,19 @@ mod tests {
         let runs = expand("run_name = \"lr{train.lr}-s{seed}\"\n[matrix]\nseed = [1, 2]\n\"train.lr\" = [0.1, 0.2]\n").unwrap();
         let names: Vec<_> = runs.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["lr0.1-s1", "lr0.2-s1", "lr0.1-s2", "lr0.2-s2"]);
-        let crossed = expand("[matrix]\nseed = [1, 2]\n[[runs]]\nname = \"a\"\n[[runs]]\nname = \"b\"\n").unwrap();
+        let crossed =
+            expand("[matrix]\nseed = [1, 2]\n[[runs]]\nname = \"a\"\n[[runs]]\nname = \"b\"\n")
+                .unwrap();
         let names: Vec<_> = crossed.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["a-seed1", "a-seed2", "b-seed1", "b-seed2"]);
     }
 
     #[test]
     fn plugin_paths_in_names_become_stems() {
-        let runs = expand("[matrix]\n\"regularizer.path\" = [\"plugins/clora.wasm\", \"plugins/l2.wasm\"]\n").unwrap();
+        let runs = expand(
+            "[matrix]\n\"regularizer.path\" = [\"plugins/clora.wasm\", \"plugins/l2.wasm\"]\n",
+        )
+        .unwrap();
         assert_eq!(runs[0].name, "pathclora");
         assert_eq!(runs[1].name, "pathl2");
     }
@@ -440,9 +470,16 @@ mod tests {
         let err = expand("[matrix]\nseed = []\n").unwrap_err();
         assert!(err.to_string().contains("`seed` is an empty list"), "{err}");
         let err = expand("[[runs]]\nname = \"a\"\n[[runs]]\nname = \"a\"\n").unwrap_err();
-        assert!(err.to_string().contains("two runs are named `a` (runs #1 and #2)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("two runs are named `a` (runs #1 and #2)"),
+            "{err}"
+        );
         let err = expand("[[runs]]\nname = \"a b\"\n").unwrap_err();
-        assert!(err.to_string().contains("run name `a b` is not valid"), "{err}");
+        assert!(
+            err.to_string().contains("run name `a b` is not valid"),
+            "{err}"
+        );
         let err = expand("[base]\nseed = 1\n").unwrap_err();
         assert!(err.to_string().contains("no runs"), "{err}");
     }

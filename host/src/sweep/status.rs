@@ -90,11 +90,13 @@ impl SweepStatus {
     /// Reads `status.json`; `None` when there is none.
     pub fn load(path: &Path) -> Result<Option<SweepStatus>, SweepError> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| SweepError::Io {
-                what: "cannot parse",
-                path: path.to_path_buf(),
-                source: std::io::Error::other(e),
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| SweepError::Io {
+                    what: "cannot parse",
+                    path: path.to_path_buf(),
+                    source: std::io::Error::other(e),
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_err("cannot read", path)(e)),
         }
@@ -132,7 +134,10 @@ pub struct StatusBook {
 
 impl StatusBook {
     pub fn new(path: PathBuf, status: SweepStatus) -> StatusBook {
-        StatusBook { path, status: Mutex::new(status) }
+        StatusBook {
+            path,
+            status: Mutex::new(status),
+        }
     }
 
     /// Changes one run's record and writes the file.
@@ -145,7 +150,10 @@ impl StatusBook {
     }
 
     pub fn snapshot(&self) -> SweepStatus {
-        self.status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn record(&self, run: &str) -> Option<RunRecord> {
