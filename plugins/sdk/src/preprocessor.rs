@@ -2,6 +2,31 @@
 //! [`register_preprocessor!`](crate::register_preprocessor). The SDK parses each record's
 //! JSON and turns every error into that record's `err`, so one bad row never stops a
 //! batch.
+//!
+//! ```no_run
+//! use clora_plugin_sdk::prelude::*;
+//!
+//! struct YesNo { template: Template }
+//!
+//! impl Preprocessor for YesNo {
+//!     const NAME: &'static str = "yes-no";
+//!     const DESCRIPTION: &'static str = "{statement, true: bool} → (statement, 1/0).";
+//!     const PARAMS: &'static [ParamDecl] =
+//!         &[ParamDecl::text("template", "Claim: {statement}", "Example text.")];
+//!
+//!     fn init(params: &Params) -> Result<Self> {
+//!         Ok(YesNo { template: Template::parse(params.text("template")?, &["statement"])? })
+//!     }
+//!
+//!     fn convert(&self, _row: u64, record: &Record) -> Result<Vec<Example>> {
+//!         let statement = record.get("statement")?.str()?; // "missing field `statement`"
+//!         let label = u32::from(record.get("true")?.bool()?);
+//!         Ok(vec![Example::new(self.template.render(&[statement]), label)])
+//!     }
+//! }
+//!
+//! register_preprocessor!(YesNo);
+//! ```
 
 use crate::bindings::regularizer_world::clora::plugin::types::{
     Example, Param, PluginInfo, PluginKind,
