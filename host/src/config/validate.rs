@@ -49,6 +49,25 @@ pub fn check(resolved: &Resolved) -> Result<(), ConfigError> {
             !c.model.source.is_empty(),
             "a directory or a Hub id",
         ),
+        rule("lora.r", c.lora.r, c.lora.r >= 1, "≥ 1"),
+        rule(
+            "lora.alpha",
+            c.lora.alpha,
+            c.lora.alpha > 0.0 && c.lora.alpha.is_finite(),
+            "a finite number > 0",
+        ),
+        rule(
+            "lora.dropout",
+            c.lora.dropout,
+            (0.0..1.0).contains(&c.lora.dropout),
+            "in [0, 1)",
+        ),
+        rule(
+            "data.max_length",
+            c.data.max_length,
+            c.data.max_length >= 1,
+            "≥ 1",
+        ),
         rule(
             "train.epochs",
             t.epochs,

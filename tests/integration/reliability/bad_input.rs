@@ -24,12 +24,12 @@ fn malformed_config_files_are_refused_at_file_line_column_with_the_valid_choices
             "2:14: invalid type: string \"large\", expected u64",
         ),
         (
-            "[train]\nlr = -1.0\n",
-            "2:1: `train.lr` = -1 is out of range: a finite number > 0",
+            "[train]\nweight_decay = -1.0\n",
+            "2:1: `train.weight_decay` = -1 is out of range: ≥ 0",
         ),
         (
-            "seed = 1\ndevice = \"tpu\"\n",
-            "2:1: `device` = tpu is out of range: \"auto\", \"cpu\", \"cuda\" or \"cuda:N\"",
+            "seed = 1\nname = \"my run!\"\n",
+            "2:1: `name` = my run! is out of range: letters, digits, '-', '_' or '.'",
         ),
         (
             "[data]\nbad_rows = \"ignore\"\n",
@@ -50,7 +50,8 @@ fn malformed_config_files_are_refused_at_file_line_column_with_the_valid_choices
         let file = lab.path(&format!("bad-{i}.toml"));
         std::fs::write(&file, text).unwrap();
         let out_dir = lab.path(&format!("run-{i}"));
-        let out = run(lab.train(&out_dir, &["--config", file.to_str().unwrap()]));
+        let config = ["--config", file.to_str().unwrap(), "--set", "train.max_steps=1"];
+        let out = run(lab.train(&out_dir, &config));
         out.assert_failed_cleanly()
             .assert_stderr_has(&[&format!("error: {}:{expected}", file.display())]);
         assert!(!out_dir.exists(), "{text:?} left a run directory");
@@ -67,7 +68,7 @@ fn malformed_config_files_are_refused_at_file_line_column_with_the_valid_choices
         ),
     ] {
         let out_dir = lab.path("run-set");
-        run(lab.train(&out_dir, &["--set", set]))
+        run(lab.train(&out_dir, &["--set", set, "--set", "train.max_steps=1"]))
             .assert_failed_cleanly()
             .assert_stderr_has(&[expected]);
         assert!(!out_dir.exists());
@@ -82,12 +83,15 @@ fn malformed_config_files_are_refused_at_file_line_column_with_the_valid_choices
 fn missing_and_unreadable_inputs_are_named() {
     let lab = Lab::new();
     let out_dir = lab.path("run");
-    let check = |extra: &[&str], expected: &[&str]| {
-        run(lab.train(&out_dir, extra))
+    let check_model = |model: &Path, extra: &[&str], expected: &[&str]| {
+        let mut args = vec!["--set", "train.max_steps=1"];
+        args.extend(extra);
+        run(lab.train_model(model, &out_dir, &args))
             .assert_failed_cleanly()
             .assert_stderr_has(expected);
         assert!(!out_dir.exists(), "{extra:?} left a run directory");
     };
+    let check = |extra: &[&str], expected: &[&str]| check_model(&lab.model, extra, expected);
 
     let missing = lab.path("missing.toml");
     check(
@@ -107,8 +111,9 @@ fn missing_and_unreadable_inputs_are_named() {
     );
 
     let no_model = lab.path("no-model");
-    check(
-        &["--model", no_model.to_str().unwrap()],
+    check_model(
+        &no_model,
+        &[],
         &[
             &no_model.display().to_string(),
             "neither an existing directory nor a Hugging Face Hub id",
@@ -120,20 +125,14 @@ fn missing_and_unreadable_inputs_are_named() {
     let weights = broken.join("model.safetensors");
     let bytes = std::fs::read(&weights).unwrap();
     std::fs::write(&weights, &bytes[..bytes.len() / 3]).unwrap();
-    check(
-        &["--model", broken.to_str().unwrap()],
-        &[&weights.display().to_string()],
-    );
+    check_model(&broken, &[], &[&weights.display().to_string()]);
     // No tokenizer files.
     let bare = lab.path("bare-model");
     copy_dir(&lab.model, &bare);
     for name in ["tokenizer.json", "vocab.json", "merges.txt"] {
         let _ = std::fs::remove_file(bare.join(name));
     }
-    check(
-        &["--model", bare.to_str().unwrap()],
-        &[&bare.display().to_string(), "tokenizer"],
-    );
+    check_model(&bare, &[], &[&bare.display().to_string(), "tokenizer"]);
 
     // A data file missing, then a directory in its place.
     let train_file = lab.data.join("commonsense_qa/train_rand_split.jsonl");
@@ -179,7 +178,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// `eval --adapter` with an adapter trained on a tiny model of another width: refused
-/// with the layer and both shapes, not a crash inside libtorch.
+/// naming the adapter file, the tensor and both shapes, not a crash inside libtorch.
 #[test]
 fn an_adapter_for_another_model_size_is_refused_with_both_shapes() {
     let lab = Lab::new();
@@ -202,9 +201,11 @@ fn an_adapter_for_another_model_size_is_refused_with_both_shapes() {
         .arg(trained.join("adapter"))
         .arg("--model")
         .arg(&wide);
-    run(eval)
-        .assert_failed_cleanly()
-        .assert_stderr_has(&["[8, 32]", "[8, 48]"]);
+    let weights = trained.join("adapter/adapter_model.safetensors");
+    run(eval).assert_failed_cleanly().assert_stderr_has(&[&format!(
+        "error: {}: tensor `base_model.model.score.weight` has shape [2, 32], the model expects [2, 48]",
+        weights.display()
+    )]);
 }
 
 /// Bad data rows in a training run: `skip` trains on the rest and says which rows it
@@ -354,11 +355,12 @@ fn a_damaged_checkpoint_is_skipped_with_a_warning_and_the_previous_one_resumes()
     assert_eq!(summary(&run_dir)["training"]["resumed_from_step"], 4);
     assert_same_results(&reference, &run_dir);
 
-    // Nothing intact left: a clear refusal naming each checkpoint and its damage.
+    // Nothing intact left: a clear refusal naming each checkpoint and its damage. (The
+    // epoch ends at step 10 — 10 batches — with a checkpoint; two are kept.)
     let entries = checkpoint_entries(&run_dir);
-    assert_eq!(entries, ["step-000000008", "step-000000012"]);
+    assert_eq!(entries, ["step-000000010", "step-000000012"]);
     let checkpoints = run_dir.join("checkpoints");
-    flip_byte(&checkpoints.join("step-000000008/state.safetensors"));
+    flip_byte(&checkpoints.join("step-000000010/state.safetensors"));
     std::fs::write(
         checkpoints.join("step-000000012/checkpoint.json"),
         "{\"format",
@@ -374,7 +376,7 @@ fn a_damaged_checkpoint_is_skipped_with_a_warning_and_the_previous_one_resumes()
             ),
             &format!(
                 "{}: checksum mismatch: the state file is corrupted",
-                checkpoints.join("step-000000008").display()
+                checkpoints.join("step-000000010").display()
             ),
         ]);
 }

@@ -142,19 +142,38 @@ impl Lab {
         cmd
     }
 
-    /// The `--set`s that point a command at the lab's model, data and cache.
+    /// The `--set`s that point a command at the lab's data and cache, with absolute
+    /// preprocessor paths (the default `plugins/<dataset>.wasm` is relative to the
+    /// working directory, which is the lab's).
     pub fn data_sets(&self) -> Vec<String> {
-        vec![
-            format!("data.root={:?}", self.data.display().to_string()),
-            format!("data.cache_dir={:?}", self.cache.display().to_string()),
+        let quoted = |path: &Path| format!("{:?}", path.display().to_string());
+        let mut sets = vec![
+            format!("data.root={}", quoted(&self.data)),
+            format!("data.cache_dir={}", quoted(&self.cache)),
             "data.max_length=48".to_string(),
             "device=\"cpu\"".to_string(),
-        ]
+        ];
+        for (split, dataset) in [
+            ("train", "commonsense-qa"),
+            ("validation", "commonsense-qa"),
+            ("test.arc_challenge", "arc"),
+            ("test.boolq", "boolq"),
+            ("test.hellaswag", "hellaswag"),
+        ] {
+            let wasm = crate::support::plugin_wasm(dataset);
+            sets.push(format!("data.{split}.preprocessor={}", quoted(&wasm)));
+        }
+        sets
     }
 
     /// `clora-host train` over the lab's assets into `out`, with `extra` arguments
     /// (plugin paths must be absolute: the working directory is the lab's).
     pub fn train(&self, out: &Path, extra: &[&str]) -> Command {
+        self.train_model(&self.model, out, extra)
+    }
+
+    /// [`Lab::train`] with another model (`--model`).
+    pub fn train_model(&self, model: &Path, out: &Path, extra: &[&str]) -> Command {
         let local = repo_root().join("configs/local.toml");
         let mut cmd = self.command(&["train", "--config", local.to_str().unwrap()]);
         let mut sets = self.data_sets();
@@ -171,7 +190,7 @@ impl Lab {
             cmd.arg("--set").arg(set);
         }
         cmd.arg("--model")
-            .arg(&self.model)
+            .arg(model)
             .arg("--output-dir")
             .arg(out)
             .args(extra);
