@@ -147,7 +147,7 @@ fn parquet_rows_read_back_as_the_json_objects_written() {
     ];
     let path = tmp.path().join("rows.parquet");
     write_parquet(&path, &rows);
-    let mut reader = RowReader::open(&[path.clone()], 0).unwrap();
+    let mut reader = RowReader::open(std::slice::from_ref(&path), 0).unwrap();
     let mut read = Vec::new();
     while let Some(row) = reader.next_row().unwrap() {
         read.push((
