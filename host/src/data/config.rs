@@ -1,8 +1,8 @@
 //! The `[data]` configuration section: sources per split, preprocessors, tokenization
 //! limits, the bad-row policy and the cache directory.
 //!
-//! Its documented TOML form is [`DEFAULTS_TOML`] (`host/src/data/defaults.toml`), which
-//! equals [`DataConfig::default()`] — the experiment: CommonsenseQA train/validation from
+//! Its documented TOML form is the `[data]` part of `configs/default.toml` (the embedded
+//! run defaults), which equals [`DataConfig::default()`] (unit-tested) — the experiment: CommonsenseQA train/validation from
 //! the Hub for training, BoolQ, ARC-Challenge and HellaSwag validation as out-of-domain
 //! tests. Every struct defaults field by field, so a partial layer (`--set
 //! data.train.max_rows=100`) deserializes on its own; [`DataConfig::validate`] checks the
@@ -13,9 +13,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::DataError;
-
-/// The documented `[data]` section, equal to [`DataConfig::default()`] (unit-tested).
-pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
 
 /// `[data]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -324,40 +321,12 @@ pub fn default_cache_dir() -> PathBuf {
 mod tests {
     use super::*;
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Wrapper {
-        data: DataConfig,
-    }
-
-    #[test]
-    fn documented_toml_equals_default() {
-        let parsed: Wrapper = toml::from_str(DEFAULTS_TOML).unwrap();
-        assert_eq!(parsed.data, DataConfig::default());
-        parsed.data.validate().unwrap();
-    }
-
     #[test]
     fn the_embedded_run_defaults_use_this_data_section() {
         assert_eq!(
             crate::config::Config::defaults().data,
             DataConfig::default()
         );
-    }
-
-    #[test]
-    fn documented_toml_sets_every_key() {
-        let text: toml::Table = toml::from_str(DEFAULTS_TOML).unwrap();
-        let serialized = toml::Table::try_from(Wrapper2 {
-            data: DataConfig::default(),
-        })
-        .unwrap();
-        assert_eq!(text, serialized);
-    }
-
-    #[derive(Serialize)]
-    struct Wrapper2 {
-        data: DataConfig,
     }
 
     #[test]

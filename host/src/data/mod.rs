@@ -1,7 +1,7 @@
 //! Datasets: sources, preprocessing through plugins, tokenization, batching and the
 //! on-disk cache.
 //!
-//! - [`config`]: the `[data]` section ([`DataConfig`], documented in `defaults.toml`).
+//! - [`config`]: the `[data]` section ([`DataConfig`], documented in `configs/default.toml`).
 //! - [`source`]: rows of JSONL, JSONL.gz and parquet files ([`parquet_json`] converts
 //!   parquet rows to JSON objects); [`hub_files`] fetches Hub datasets' parquet files.
 //! - [`converter`]: the seam to the preprocessor ([`RecordConverter`]);
