@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn bad_files_are_errors_that_say_where() {
         let err = expand("[base]\ntrain.epochs = 1\n[[runs]]\nnam = \"x\"\n").unwrap_err();
-        assert!(err.to_string().starts_with("s.toml:3:1:"), "{err}");
+        assert!(err.to_string().starts_with("s.toml:4:1:"), "{err}");
         let err = expand("[matrix]\nseed = 3\n").unwrap_err();
         assert!(err.to_string().contains("`seed` must be a list"), "{err}");
         let err = expand("[matrix]\nseed = []\n").unwrap_err();
