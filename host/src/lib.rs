@@ -14,6 +14,7 @@
 //! - [`train`]: the training loop, checkpoints, run directories.
 //! - [`eval`]: metrics and evaluation of trained adapters.
 //! - [`sweep`]: many runs from one sweep file, local or on Slurm, with a report.
+//! - [`scaffold`]: new plugin projects (`clora-host plugins new`), Rust or Python.
 //! - [`fsutil`]: crash-safe writes and digests.
 //! - [`cli`]: the `clora-host` command line.
 pub mod cli;
@@ -24,5 +25,6 @@ pub mod fsutil;
 pub mod hub;
 pub mod model;
 pub mod plugin;
+pub mod scaffold;
 pub mod sweep;
 pub mod train;

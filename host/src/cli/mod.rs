@@ -36,7 +36,7 @@ pub enum Command {
     Model(model_cmd::ModelCommand),
     /// Run the offline demo: a tiny GPT-2 and synthetic data, trained with CLoRA.
     Demo(demo::DemoArgs),
-    /// Inspect and check plugin components (`describe`, `check`).
+    /// Inspect, check and scaffold plugin components (`describe`, `check`, `new`).
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
     /// Classify texts with a model and an optional adapter.

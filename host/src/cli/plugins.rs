@@ -1,6 +1,7 @@
 //! `clora-host plugins describe FILE.wasm` and `clora-host plugins check FILE.wasm
 //! [--set name=value]...`: what a plugin declares, and whether it behaves (the
-//! conformance probe of `plugin::conformance`), with timings.
+//! conformance probe of `plugin::conformance`), with timings. `clora-host plugins new`
+//! scaffolds a plugin project (`scaffold`).
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,9 +10,10 @@ use clap::{Args, Subcommand};
 
 use crate::plugin::conformance::{self, CheckReport};
 use crate::plugin::{
-    parse_cli_value, range_text, ParamSpec, ParamType, PluginInfo, PluginRuntime, RuntimeOptions,
-    CONTRACT_VERSION,
+    parse_cli_value, range_text, ParamSpec, ParamType, PluginInfo, PluginKind, PluginRuntime,
+    RuntimeOptions, CONTRACT_VERSION,
 };
+use crate::scaffold::{self, Lang, NewPlugin};
 
 #[derive(Debug, Subcommand)]
 pub enum PluginsCommand {
@@ -21,6 +23,38 @@ pub enum PluginsCommand {
     /// Load a plugin with parameters and run a conformance probe for its kind on
     /// synthetic GPT-2-shaped inputs; exits non-zero on failure.
     Check(CheckArgs),
+    /// Scaffold a plugin project, in Rust or Python, that builds and passes `plugins
+    /// check` as written (see its README.md).
+    New(NewArgs),
+}
+
+/// Scaffold a plugin project in <DIR>/<NAME>/: the plugin's source with a working
+/// starting point, a native test, a README with the exact commands, and check.sh (test,
+/// build <NAME>.wasm, `clora-host plugins check`).
+///
+/// Examples:
+///   clora-host plugins new --kind regularizer my-penalty
+///   clora-host plugins new --kind preprocessor my-data --lang python --dir ~/clora-plugins
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct NewArgs {
+    /// The plugin's name (lowercase letters, digits, `-`, `_`; starts with a letter): its
+    /// NAME, the project directory and <NAME>.wasm.
+    pub name: String,
+    /// What the plugin is.
+    #[arg(long, value_parser = ["regularizer", "grad-processor", "preprocessor"])]
+    pub kind: String,
+    /// The language: a Rust crate on the guest SDK (plugins/sdk) or a Python project
+    /// built with componentize-py (plugins/python).
+    #[arg(long, default_value = "rust", value_parser = ["rust", "python"])]
+    pub lang: String,
+    /// Where to create the project directory <NAME>/ (created if missing).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The clora-host checkout whose SDK and wit/ the plugin builds against (default: the
+    /// checkout this binary was built from).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -46,17 +80,18 @@ pub struct CheckArgs {
 }
 
 pub fn run(cmd: PluginsCommand) -> anyhow::Result<()> {
-    let runtime = PluginRuntime::new(RuntimeOptions::default())?;
+    let runtime = || PluginRuntime::new(RuntimeOptions::default());
     match cmd {
         PluginsCommand::Describe(args) => {
-            let info = runtime.describe(&args.file)?;
+            let info = runtime()?.describe(&args.file)?;
             print!(
                 "{}",
                 describe_text(&info, &crate::plugin::wasm_digest(&args.file)?)
             );
             Ok(())
         }
-        PluginsCommand::Check(args) => check(&runtime, &args),
+        PluginsCommand::Check(args) => check(&runtime()?, &args),
+        PluginsCommand::New(args) => new(&args),
     }
 }
 
@@ -86,6 +121,44 @@ fn check(runtime: &PluginRuntime, args: &CheckArgs) -> anyhow::Result<()> {
     if report.steps.is_empty() {
         bail!("the probe made no calls");
     }
+    Ok(())
+}
+
+fn new(args: &NewArgs) -> anyhow::Result<()> {
+    let kind = PluginKind::from_interface(&args.kind).context("unknown --kind")?;
+    let lang: Lang = args.lang.parse().map_err(anyhow::Error::msg)?;
+    let repo = args.repo.clone().unwrap_or_else(scaffold::default_repo);
+    let host = std::env::current_exe().context("cannot locate the clora-host binary")?;
+    let made = scaffold::create(&NewPlugin {
+        name: &args.name,
+        kind,
+        lang,
+        parent: &args.dir,
+        repo: &repo,
+        host_binary: &host,
+    })?;
+    println!(
+        "created {} ({lang} {kind} plugin) in {}",
+        args.name,
+        made.dir.display()
+    );
+    for file in &made.files {
+        println!("  {}", file.display());
+    }
+    let flag = match kind {
+        PluginKind::Regularizer => "train --regularizer",
+        PluginKind::GradProcessor => "train --grad-processor",
+        PluginKind::Preprocessor => {
+            "data inspect --config FILE  # with data.<split>.preprocessor ="
+        }
+    };
+    println!(
+        "next:\n  cd {} && {}    # test, build {}.wasm, clora-host plugins check\n  clora-host {flag} {}\nREADME.md in the project has the details.",
+        made.dir.display(),
+        made.check_command,
+        args.name,
+        made.wasm.display()
+    );
     Ok(())
 }
 
