@@ -1,5 +1,6 @@
 //! Integration tests for clora-host: one binary, one module per area. Shared helpers
 //! live in `support`.
+mod authoring;
 mod builtin_plugins;
 mod data;
 mod model;
