@@ -62,10 +62,27 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_text(&err));
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// The error and its causes joined with ": ", like `{:#}`, but without a cause that its
+/// parent's message already ends with: the library's error types quote their source
+/// (`cannot read config file X: {source}`), so `{:#}` would print it twice.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    let mut parent = text.clone();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !parent.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        parent = cause;
+    }
+    text
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -79,5 +96,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Data(cmd) => data::run(cmd),
         Command::Config(cmd) => config_cmd::run(cmd),
         Command::Sweep(args) => sweep::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+    use anyhow::Context;
+
+    #[test]
+    fn error_text_prints_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let quoted = crate::config::ConfigError::Read {
+            path: "a.toml".into(),
+            source: io,
+        };
+        let err = anyhow::Error::new(quoted).context("loading");
+        assert_eq!(
+            error_text(&err),
+            "loading: cannot read config file a.toml: gone"
+        );
+        let plain = Err::<(), _>(std::io::Error::other("disk"))
+            .context("saving")
+            .unwrap_err();
+        assert_eq!(error_text(&plain), "saving: disk");
     }
 }
