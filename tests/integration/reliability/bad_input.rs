@@ -50,7 +50,12 @@ fn malformed_config_files_are_refused_at_file_line_column_with_the_valid_choices
         let file = lab.path(&format!("bad-{i}.toml"));
         std::fs::write(&file, text).unwrap();
         let out_dir = lab.path(&format!("run-{i}"));
-        let config = ["--config", file.to_str().unwrap(), "--set", "train.max_steps=1"];
+        let config = [
+            "--config",
+            file.to_str().unwrap(),
+            "--set",
+            "train.max_steps=1",
+        ];
         let out = run(lab.train(&out_dir, &config));
         out.assert_failed_cleanly()
             .assert_stderr_has(&[&format!("error: {}:{expected}", file.display())]);
@@ -93,14 +98,17 @@ fn missing_and_unreadable_inputs_are_named() {
     };
     let check = |extra: &[&str], expected: &[&str]| check_model(&lab.model, extra, expected);
 
+    // The full message, each cause once.
     let missing = lab.path("missing.toml");
-    check(
-        &["--config", missing.to_str().unwrap()],
-        &[&format!(
-            "error: cannot read config file {}: No such file or directory",
+    let out = run(lab.train(&out_dir, &["--config", missing.to_str().unwrap()]));
+    assert_eq!(
+        out.assert_failed_cleanly().error_line(),
+        format!(
+            "error: cannot read config file {}: No such file or directory (os error 2)",
             missing.display()
-        )],
+        )
     );
+    assert!(!out_dir.exists());
     let directory = lab.path("data");
     check(
         &["--config", directory.to_str().unwrap()],

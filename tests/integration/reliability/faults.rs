@@ -217,13 +217,18 @@ fn a_full_disk_during_a_checkpoint_write_keeps_the_previous_checkpoint_and_resum
 
     let filler = disk.fill();
     let failed_checkpoint = run_dir.join("checkpoints/step-000000008");
-    run(lab.resume(&run_dir))
-        .assert_failed_cleanly()
-        .assert_stderr_has(&[
-            &format!("error: cannot write checkpoint"),
-            &failed_checkpoint.display().to_string(),
-            "No space left on device",
-        ]);
+    let out = run(lab.resume(&run_dir));
+    let error = out.assert_failed_cleanly().error_line();
+    let expected = format!(
+        "error: cannot write checkpoint tensors in {}: ",
+        failed_checkpoint.display()
+    );
+    assert!(error.starts_with(&expected), "{error}");
+    assert_eq!(
+        error.matches("No space left on device").count(),
+        1,
+        "{error}"
+    );
     let loaded = checkpoint::load_latest(&run_dir.join("checkpoints")).unwrap();
     assert_eq!(loaded.position.step, 4, "the previous checkpoint is intact");
     assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);

@@ -227,6 +227,15 @@ impl Outcome {
         self
     }
 
+    /// The `error: …` line the CLI printed last.
+    pub fn error_line(&self) -> &str {
+        self.stderr
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("no error line in:\n{}", self.stderr))
+    }
+
     /// Asserts stderr contains every part.
     pub fn assert_stderr_has(&self, parts: &[&str]) -> &Self {
         for part in parts {
