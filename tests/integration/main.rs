@@ -5,6 +5,7 @@ mod builtin_plugins;
 mod data;
 mod model;
 mod plugin_runtime;
+mod reliability;
 mod support;
 mod sweep;
 mod train;
