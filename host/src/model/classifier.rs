@@ -12,9 +12,10 @@ use tch::{nn, Device, Kind, Tensor};
 
 use super::config::Gpt2Config;
 use super::device::compute_kind;
-use super::gpt2::{attention_bias, Builder, Gpt2Model, Pass};
+use super::gpt2::{attention_bias, Builder, Gpt2Model, Pass, Rows};
 use super::init;
 use super::lora::LoraConfig;
+use super::packing::BatchLayout;
 use super::source::ModelFiles;
 use super::weights::Checkpoint;
 use super::ModelError;
@@ -168,25 +169,49 @@ impl SequenceClassifier {
                 size[1], self.config.n_positions
             )));
         }
-        let input_ids = input_ids.to_device(self.device).to_kind(Kind::Int64);
-        let attention_mask = attention_mask.to_device(self.device);
-        let (lo, hi) = (
-            input_ids.min().int64_value(&[]),
-            input_ids.max().int64_value(&[]),
-        );
+        // One host copy of the (small) id and mask tensors: the vocabulary check and
+        // the batch layout are read from it.
+        let host_ids = Vec::<i64>::try_from(
+            &input_ids
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Int64)
+                .reshape([-1]),
+        )?;
+        let host_mask = Vec::<i64>::try_from(
+            &attention_mask
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Int64)
+                .reshape([-1]),
+        )?;
+        let (lo, hi) = host_ids.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &id| {
+            (lo.min(id), hi.max(id))
+        });
         if lo < 0 || hi >= self.config.vocab_size {
             return Err(ModelError::Torch(format!(
                 "token ids span {lo}..={hi}, outside the vocabulary (size {})",
                 self.config.vocab_size
             )));
         }
-        Ok(self.forward_unchecked(&input_ids, &attention_mask, train))
+        let layout = BatchLayout::read(
+            &host_ids,
+            &host_mask,
+            size[0],
+            size[1],
+            self.config.pad_id(),
+        );
+        let input_ids = input_ids.to_device(self.device).to_kind(Kind::Int64);
+        let attention_mask = attention_mask.to_device(self.device);
+        Ok(self.forward_unchecked(&input_ids, &attention_mask, &layout, train))
     }
 
+    /// Runs only the real tokens when the batch is right-padded (see
+    /// [`super::packing`]), and the last block only at the pooled tokens unless the
+    /// output-change accumulator needs every position.
     fn forward_unchecked(
         &self,
         input_ids: &Tensor,
         attention_mask: &Tensor,
+        layout: &BatchLayout,
         train: bool,
     ) -> Tensor {
         let bias = attention_bias(attention_mask, self.compute, self.device);
@@ -195,18 +220,43 @@ impl SequenceClassifier {
             .adapters()
             .iter()
             .any(|(lora, _)| lora.is_tracking());
-        let real = tracking.then(|| attention_mask.to_kind(Kind::Bool));
+        let on_device = |values: Vec<i64>| Tensor::from_slice(&values).to_device(self.device);
+        let (batch, time) = (layout.batch, layout.time);
+        let packed = layout.packs().then(|| on_device(layout.packed_index()));
+        let (ids, positions, pooled, rows) = match &packed {
+            Some(index) => (
+                input_ids.reshape([-1]).index_select(0, index),
+                on_device(layout.packed_positions()),
+                on_device(layout.packed_pooled()),
+                Rows::Packed { batch, time, index },
+            ),
+            None => (
+                input_ids.reshape([-1]),
+                on_device(layout.padded_positions()),
+                on_device(layout.padded_pooled()),
+                Rows::Padded { batch, time },
+            ),
+        };
+        let real = tracking.then(|| match &packed {
+            Some(index) => Tensor::ones(index.size(), (Kind::Bool, self.device)),
+            None => attention_mask.reshape([-1]).to_kind(Kind::Bool),
+        });
         let pass = Pass {
             train,
             compute: self.compute,
             attn_bias: &bias,
+            rows,
             real: real.as_ref(),
         };
-        let hidden = self.transformer.forward(input_ids, &pass);
-        let last = last_token_index(input_ids, self.config.pad_id());
-        let batch = Tensor::arange(input_ids.size()[0], (Kind::Int64, self.device));
-        let pooled = hidden.index(&[Some(batch), Some(last)]);
-        pooled.to_kind(Kind::Float).matmul(&self.score.tr())
+        let hidden = if tracking {
+            self.transformer
+                .forward_rows(&ids, &positions, &pass, None)
+                .index_select(0, &pooled)
+        } else {
+            self.transformer
+                .forward_rows(&ids, &positions, &pass, Some(&pooled))
+        };
+        hidden.to_kind(Kind::Float).matmul(&self.score.tr())
     }
 
     /// The LoRA factors and the score head (names like

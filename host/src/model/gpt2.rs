@@ -12,15 +12,57 @@ use super::lora::{LoraAdapter, LoraConfig};
 use super::weights::Checkpoint;
 use super::ModelError;
 
-/// Per-forward context: training mode, precision, the attention bias and the positions
-/// that are real tokens (for the output-change accumulator).
+/// Per-forward context: training mode, precision, the attention bias, how the hidden
+/// rows map onto the batch, and the rows that are real tokens (for the output-change
+/// accumulator).
 pub struct Pass<'a> {
     pub train: bool,
     pub compute: Kind,
     /// Additive attention bias [B, 1, T, T] (0 or -1e30), in `compute` precision.
     pub attn_bias: &'a Tensor,
-    /// [B, T] bool, only passed to adapters while output-change tracking is on.
+    pub rows: Rows<'a>,
+    /// [rows] bool, only passed to adapters while output-change tracking is on.
     pub real: Option<&'a Tensor>,
+}
+
+/// How the hidden states' rows map onto the [B, T] batch (see [`super::packing`]).
+#[derive(Clone, Copy)]
+pub enum Rows<'a> {
+    /// B·T rows: every position, row-major.
+    Padded { batch: i64, time: i64 },
+    /// Only the real tokens: row i is the flat position `index[i]` (an int64 [N] tensor).
+    Packed {
+        batch: i64,
+        time: i64,
+        index: &'a Tensor,
+    },
+}
+
+impl Rows<'_> {
+    fn shape(&self) -> (i64, i64) {
+        match *self {
+            Rows::Padded { batch, time } | Rows::Packed { batch, time, .. } => (batch, time),
+        }
+    }
+
+    /// [rows, C] → [B·T, C] (padding positions zero).
+    fn to_padded(&self, x: &Tensor) -> Tensor {
+        match *self {
+            Rows::Padded { .. } => x.shallow_clone(),
+            Rows::Packed { batch, time, index } => {
+                Tensor::zeros([batch * time, x.size()[1]], (x.kind(), x.device()))
+                    .index_copy(0, index, x)
+            }
+        }
+    }
+
+    /// [B·T, C] → [rows, C].
+    fn from_padded(&self, x: &Tensor) -> Tensor {
+        match *self {
+            Rows::Padded { .. } => x.shallow_clone(),
+            Rows::Packed { index, .. } => x.index_select(0, index),
+        }
+    }
 }
 
 /// Where the base weights come from and where the parts go.
@@ -171,13 +213,20 @@ impl Attention {
         })
     }
 
-    fn forward(&self, x: &Tensor, pass: &Pass) -> Tensor {
-        let (batch, time, dim) = x.size3().expect("attention input is [B, T, C]");
+    /// `x` is [rows, C]; attention runs in the [B, T] layout. With `keep`, only those
+    /// rows go through the output projection.
+    fn forward(&self, x: &Tensor, pass: &Pass, keep: Option<&Tensor>) -> Tensor {
+        let dim = x.size()[1];
+        let (batch, time) = pass.rows.shape();
         let heads = |t: &Tensor| {
             t.reshape([batch, time, self.n_head, dim / self.n_head])
                 .transpose(1, 2)
         };
-        let qkv = self.c_attn.forward(x, pass).split(dim, 2);
+        let qkv = pass
+            .rows
+            .to_padded(&self.c_attn.forward(x, pass))
+            .reshape([batch, time, 3 * dim])
+            .split(dim, 2);
         let dropout = if pass.train { self.attn_pdrop } else { 0.0 };
         let attended = Tensor::scaled_dot_product_attention(
             &heads(&qkv[0]),
@@ -189,7 +238,13 @@ impl Attention {
             Some(self.scale),
             false,
         );
-        let merged = attended.transpose(1, 2).reshape([batch, time, dim]);
+        let merged = pass
+            .rows
+            .from_padded(&attended.transpose(1, 2).reshape([batch * time, dim]));
+        let merged = match keep {
+            Some(keep) => merged.index_select(0, keep),
+            None => merged,
+        };
         self.c_proj
             .forward(&merged, pass)
             .dropout(self.resid_pdrop, pass.train)
@@ -250,8 +305,13 @@ impl Block {
         })
     }
 
-    fn forward(&self, x: &Tensor, pass: &Pass) -> Tensor {
-        let x = x + self.attn.forward(&self.ln_1.forward(x), pass);
+    /// `x` is [rows, C]; with `keep`, the output has only those rows.
+    fn forward(&self, x: &Tensor, pass: &Pass, keep: Option<&Tensor>) -> Tensor {
+        let attended = self.attn.forward(&self.ln_1.forward(x), pass, keep);
+        let x = match keep {
+            Some(keep) => x.index_select(0, keep) + attended,
+            None => x + attended,
+        };
         &x + self.mlp.forward(&self.ln_2.forward(&x), pass)
     }
 
@@ -313,15 +373,35 @@ impl Gpt2Model {
         })
     }
 
-    /// Last hidden states [B, T, C] (fp32) for `input_ids` [B, T].
+    /// Last hidden states [B, T, C] (fp32) for `input_ids` [B, T]; `pass.rows` must be
+    /// [`Rows::Padded`].
     pub fn forward(&self, input_ids: &Tensor, pass: &Pass) -> Tensor {
-        let time = input_ids.size()[1];
-        let positions = Tensor::arange(time, (Kind::Int64, input_ids.device()));
-        let embedded = Tensor::embedding(&self.wte, input_ids, -1, false, false)
-            + Tensor::embedding(&self.wpe, &positions, -1, false, false).unsqueeze(0);
+        let (batch, time) = input_ids.size2().expect("input_ids is [B, T]");
+        let positions = Tensor::arange(time, (Kind::Int64, input_ids.device())).repeat([batch]);
+        self.forward_rows(&input_ids.reshape([-1]), &positions, pass, None)
+            .reshape([batch, time, -1])
+    }
+
+    /// Last hidden states [rows, C] (fp32) of the rows `pass.rows` describes, from their
+    /// token ids and position ids ([rows] each). With `keep` (row indices), the last
+    /// block computes its attention output, MLP and the final layer norm for those rows
+    /// only, and the result is [keep.len(), C].
+    pub fn forward_rows(
+        &self,
+        ids: &Tensor,
+        positions: &Tensor,
+        pass: &Pass,
+        keep: Option<&Tensor>,
+    ) -> Tensor {
+        let embedded = Tensor::embedding(&self.wte, ids, -1, false, false)
+            + Tensor::embedding(&self.wpe, positions, -1, false, false);
         let mut hidden = embedded.dropout(self.embd_pdrop, pass.train);
-        for block in &self.blocks {
-            hidden = block.forward(&hidden, pass);
+        let last = self.blocks.len().saturating_sub(1);
+        for (i, block) in self.blocks.iter().enumerate() {
+            hidden = block.forward(&hidden, pass, keep.filter(|_| i == last));
+        }
+        if let (Some(keep), true) = (keep, self.blocks.is_empty()) {
+            hidden = hidden.index_select(0, keep);
         }
         self.ln_f.forward(&hidden)
     }

@@ -4,6 +4,7 @@
 //! - [`source`]: model directories, the HF cache and Hub downloads ([`resolve_model`]).
 //! - [`weights`]: safetensors checkpoints under normalised HF names.
 //! - [`gpt2`]: the transformer; [`lora`]: LoRA layers and their metrics hooks.
+//! - [`packing`]: padding-free execution of right-padded batches.
 //! - [`classifier`]: [`SequenceClassifier`], `GPT2ForSequenceClassification` + LoRA.
 //! - [`peft`]: adapters in PEFT's format; [`tokenizer`]: GPT-2's byte-level BPE.
 //! - [`device`]: `auto`/`cpu`/`cuda:N` and precision; [`init`]: seeded initialisation.
@@ -22,6 +23,7 @@ mod error;
 pub mod gpt2;
 pub mod init;
 pub mod lora;
+pub mod packing;
 pub mod peft;
 pub mod source;
 pub mod tiny;
