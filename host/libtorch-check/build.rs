@@ -3,7 +3,8 @@
 //! C++ compiler and linker errors.
 use std::path::PathBuf;
 
-const SETUP_HINT: &str = "run `host/scripts/setup.sh` from the repository root: it creates the venv \
+const SETUP_HINT: &str =
+    "run `host/scripts/setup.sh` from the repository root: it creates the venv \
 with PyTorch 2.13.0 and the `.venv/libtorch` link that `.cargo/config.toml` points at";
 
 fn main() {

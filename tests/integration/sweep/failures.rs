@@ -63,8 +63,12 @@ name = "last"
         "{log}"
     );
     assert!(log.matches("no-such-dir/train.jsonl").count() >= 2, "{log}");
-    let first = std::fs::read_to_string(fx.sweep_dir().join("attempts/broken.1/stderr.log")).unwrap();
-    assert!(first.contains("=== attempt 1 (fresh)") && !first.contains("=== attempt 2"), "{first}");
+    let first =
+        std::fs::read_to_string(fx.sweep_dir().join("attempts/broken.1/stderr.log")).unwrap();
+    assert!(
+        first.contains("=== attempt 1 (fresh)") && !first.contains("=== attempt 2"),
+        "{first}"
+    );
 
     let (header, rows) = csv(&fx.read("results.csv"));
     let status_col = header.iter().position(|h| h == "status").unwrap();

@@ -131,7 +131,10 @@ device = "cpu"
                 return;
             }
             if let Ok(Some(exit)) = sweep.try_wait() {
-                panic!("the sweep ended ({exit}) before {what}: {:?}", self.status());
+                panic!(
+                    "the sweep ended ({exit}) before {what}: {:?}",
+                    self.status()
+                );
             }
             assert!(
                 start.elapsed() < limit,
