@@ -10,7 +10,11 @@
 #   4. stops the daemons it started (also on failure).
 # The cluster's state, logs and config live in $CLORA_SLURM_DIR (default /tmp/clora-slurm);
 # nothing under /etc is changed except a munge key, created only when there is none.
+#   host/scripts/slurm-test.sh           set up, test, tear down
+#   host/scripts/slurm-test.sh --start   set up and leave the cluster running (prints SLURM_CONF)
+#   host/scripts/slurm-test.sh --stop    stop a cluster left running
 set -euo pipefail
+MODE="${1:-test}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/clora-host/target}"
@@ -65,6 +69,12 @@ stop_daemons() {
 
 # A previous run's daemons (same state dir) are stopped first.
 stop_slurm
+if [ "$MODE" = "--stop" ]; then
+  STARTED_MUNGE=1
+  stop_daemons
+  say "stopped"
+  exit 0
+fi
 rm -rf "$STATE"
 mkdir -p "$STATE/ctld" "$STATE/d"
 cat >"$SLURM_CONF" <<EOF
@@ -94,7 +104,9 @@ NodeName=localhost CPUs=$(nproc) State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 
-trap stop_daemons EXIT
+if [ "$MODE" != "--start" ]; then
+  trap stop_daemons EXIT
+fi
 say "starting slurmctld and slurmd ($STATE)"
 /usr/sbin/slurmctld -f "$SLURM_CONF"
 /usr/sbin/slurmd -f "$SLURM_CONF" -N localhost
@@ -114,5 +126,9 @@ if [[ "$state" != idle* ]]; then
   exit 1
 fi
 say "node localhost is idle; $(sinfo -h -o '%P %D nodes, %c CPUs')"
+if [ "$MODE" = "--start" ]; then
+  say "left running: export SLURM_CONF=$SLURM_CONF (stop with $0 --stop)"
+  exit 0
+fi
 
 CLORA_SLURM_TEST=1 cargo test --release --test integration sweep::slurm -- --nocapture

@@ -27,10 +27,13 @@ pub enum SweepError {
     Spec { path: PathBuf, message: String },
     /// A `--set` argument that is not a valid config override.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(Box<ConfigError>),
     /// A run whose resolved configuration is invalid.
     #[error("run `{run}`: {error}")]
-    RunConfig { run: String, error: ConfigError },
+    RunConfig {
+        run: String,
+        error: Box<ConfigError>,
+    },
     /// A run whose plugin (file, kind or parameters) is invalid.
     #[error("run `{run}`: `{key}`: {message}")]
     RunPlugin {
@@ -68,6 +71,12 @@ pub enum SweepError {
     /// Drawing or encoding a plot failed.
     #[error("plot {name}: {message}")]
     Plot { name: String, message: String },
+}
+
+impl From<ConfigError> for SweepError {
+    fn from(error: ConfigError) -> Self {
+        SweepError::Config(Box::new(error))
+    }
 }
 
 /// Maps an I/O error to [`SweepError::Io`] with what was being done and where.

@@ -158,7 +158,7 @@ fn resolve_run(spec: &RunSpec, path: &Path) -> Result<Resolved, SweepError> {
     };
     config::resolve(&overrides).map_err(|error| SweepError::RunConfig {
         run: spec.name.clone(),
-        error,
+        error: Box::new(error),
     })
 }
 

@@ -87,7 +87,6 @@ pub fn run(
             let name = &jobs[task.job].info.name;
             book.update(name, |r| {
                 r.state = RunState::Pending;
-                r.attempts = task.attempt;
                 r.resumed = task.kind == AttemptKind::Resume;
                 r.slurm_job = Some(format!("{job_id}_{}", task.index));
                 r.gpu = None;
@@ -146,6 +145,7 @@ fn follow(
                 task.started = true;
                 book.update(name, |r| {
                     r.state = RunState::Running;
+                    r.attempts = task.attempt;
                     r.started = Some(now());
                 })?;
                 note(&format!(
@@ -166,6 +166,10 @@ fn follow(
             if exit.is_none() && !task.started && stopping {
                 book.update(name, |r| r.state = RunState::Pending)?;
                 continue;
+            }
+            if !task.started {
+                // It ended (or vanished) before this launcher saw it start.
+                book.update(name, |r| r.attempts = task.attempt)?;
             }
             if exit.is_none() {
                 attempt::append(
@@ -334,7 +338,17 @@ fn write_task_script(
         script.push(format!("export {key}={}", quote(value)));
     }
     script.extend([
-        format!("echo \"=== attempt on $(hostname) as Slurm task ${{SLURM_ARRAY_JOB_ID:-?}}_${{SLURM_ARRAY_TASK_ID:-?}} ===\" >> {}", q(&dir.log_file(name, "stderr"))),
+        format!(
+            "header=\"=== attempt {} ({}) started $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) as Slurm task \
+             ${{SLURM_ARRAY_JOB_ID:-?}}_${{SLURM_ARRAY_TASK_ID:-?}} ===\"",
+            task.attempt,
+            kind.as_str()
+        ),
+        format!(
+            "echo \"$header\" >> {}; echo \"$header\" >> {}",
+            q(&dir.log_file(name, "stdout")),
+            q(&dir.log_file(name, "stderr"))
+        ),
         format!("touch {}", marker("started")),
         format!(
             "{} {} >> {} 2>> {} &",
@@ -351,7 +365,6 @@ fn write_task_script(
         format!("echo \"$code\" > {}.tmp && mv {}.tmp {}", marker("exit"), marker("exit"), marker("exit")),
         "exit \"$code\"".to_string(),
     ]);
-    attempt::log_header(dir, name, task.attempt, kind)?;
     let path = round_dir.join(format!("task-{index}.sh"));
     std::fs::write(&path, script.join("\n") + "\n").map_err(io_err("cannot write", &path))
 }

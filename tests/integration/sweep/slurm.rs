@@ -53,4 +53,9 @@ fn the_small_sweep_completes_through_slurm() {
         );
     }
     check_report(&fx);
+    // What the launcher said (shown with --nocapture, as host/scripts/slurm-test.sh runs it).
+    for line in stderr.lines().filter(|l| l.starts_with("sweep: ")) {
+        eprintln!("{line}");
+    }
+    eprintln!("{}", fx.read("results.csv"));
 }
