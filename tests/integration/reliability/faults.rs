@@ -1,8 +1,9 @@
 //! Faults during checkpoint writes. SIGKILL at random moments while checkpoints are
 //! being written (the kill lands while a `.partial-*` directory exists): resume loses at
 //! most the steps since the newest complete checkpoint and never loads a torn one. A
-//! full disk during a checkpoint write: a clear error naming the checkpoint and the
-//! cause, the previous checkpoint intact, the run resumable once there is space.
+//! full disk during a checkpoint write (a filled tmpfs, or a file-size limit where
+//! mounting is not permitted): a clear error naming the checkpoint and the cause, the
+//! previous checkpoint intact, the run resumable once there is space.
 //! (SIGKILL in the middle of training steps is `train::sigkill_then_resume_matches_…`.)
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,6 +13,7 @@ use clora_host::train::checkpoint;
 
 use super::lab::{
     assert_same_results, checkpoint_entries, edit_run_config, fixture, run, run_ok, summary, Lab,
+    Outcome,
 };
 
 /// Checkpoint after every step, no end-of-epoch evaluation: 30 steps, 30 checkpoint
@@ -175,10 +177,73 @@ impl Drop for Tmpfs {
     }
 }
 
-/// The disk fills up between two checkpoints (a 4 MiB tmpfs holding the run directory,
-/// filled to the last byte). The checkpoint write fails with an error naming the
-/// checkpoint and ENOSPC, the previous checkpoint stays intact, and once space is freed
-/// the run resumes from it and ends exactly where an undisturbed run ends.
+/// How the disk fills up: a real full file system (a 4 MiB tmpfs holding the run
+/// directory, filled to the last byte; mounting needs CAP_SYS_ADMIN), or — where mounting
+/// is not permitted, or with `RELIABILITY_FULL_DISK=fsize` — RLIMIT_FSIZE on the resumed
+/// process (`ulimit -f 4`, SIGXFSZ ignored, so a write past 4 KiB fails with EFBIG
+/// instead of killing the process).
+enum FullDisk {
+    Tmpfs(Tmpfs),
+    FileSizeLimit,
+}
+
+impl FullDisk {
+    fn new(lab: &Lab) -> FullDisk {
+        if std::env::var("RELIABILITY_FULL_DISK").as_deref() == Ok("fsize") {
+            return FullDisk::FileSizeLimit;
+        }
+        match Tmpfs::mount(&lab.path("disk"), "4m") {
+            Ok(tmpfs) => FullDisk::Tmpfs(tmpfs),
+            Err(why) => {
+                eprintln!("cannot mount a tmpfs ({why}); limiting the file size instead");
+                FullDisk::FileSizeLimit
+            }
+        }
+    }
+
+    fn run_dir(&self, lab: &Lab) -> PathBuf {
+        match self {
+            FullDisk::Tmpfs(tmpfs) => tmpfs.dir.join("run"),
+            FullDisk::FileSizeLimit => lab.path("run"),
+        }
+    }
+
+    /// `train --resume` with no space to write; returns its outcome and the OS error.
+    fn resume_without_space(
+        &self,
+        lab: &Lab,
+        run_dir: &Path,
+    ) -> (Outcome, Option<PathBuf>, &'static str) {
+        let args = ["train", "--resume", run_dir.to_str().unwrap()];
+        match self {
+            FullDisk::Tmpfs(tmpfs) => {
+                let filler = tmpfs.fill();
+                (
+                    run(lab.command(&args)),
+                    Some(filler),
+                    "No space left on device",
+                )
+            }
+            FullDisk::FileSizeLimit => {
+                let limited = [
+                    "bash",
+                    "-c",
+                    "trap '' XFSZ; ulimit -f 4; exec \"$0\" \"$@\"",
+                ];
+                (
+                    run(lab.command_via(&limited, &args)),
+                    None,
+                    "File too large",
+                )
+            }
+        }
+    }
+}
+
+/// The disk fills up between two checkpoints (see [`FullDisk`]). The checkpoint write
+/// fails with an error naming the checkpoint and the OS error once, the previous
+/// checkpoint stays intact, and once there is space the run resumes from it and ends
+/// exactly where an undisturbed run ends.
 #[test]
 fn a_full_disk_during_a_checkpoint_write_keeps_the_previous_checkpoint_and_resumes() {
     let lab = Lab::new();
@@ -206,35 +271,30 @@ fn a_full_disk_during_a_checkpoint_write_keeps_the_previous_checkpoint_and_resum
     let reference = lab.path("reference");
     assert_eq!(train(&reference, -1).code, Some(0));
 
-    let disk = Tmpfs::mount(&lab.path("disk"), "4m").unwrap_or_else(|e| {
-        panic!("this test mounts a tmpfs (it needs root / CAP_SYS_ADMIN): {e}")
-    });
-    let run_dir = disk.dir.join("run");
+    let disk = FullDisk::new(&lab);
+    let run_dir = disk.run_dir(&lab);
     // The run stops at step 6 (the plugin), after its step-4 checkpoint.
     train(&run_dir, 6).assert_failed_cleanly();
     assert_eq!(checkpoint_entries(&run_dir), ["step-000000004"]);
     edit_run_config(&run_dir, "regularizer", "fail_at_step", (-1).into());
 
-    let filler = disk.fill();
+    let (out, filler, os_error) = disk.resume_without_space(&lab, &run_dir);
     let failed_checkpoint = run_dir.join("checkpoints/step-000000008");
-    let out = run(lab.resume(&run_dir));
     let error = out.assert_failed_cleanly().error_line();
     let expected = format!(
         "error: cannot write checkpoint tensors in {}: ",
         failed_checkpoint.display()
     );
     assert!(error.starts_with(&expected), "{error}");
-    assert_eq!(
-        error.matches("No space left on device").count(),
-        1,
-        "{error}"
-    );
+    assert_eq!(error.matches(os_error).count(), 1, "{error}");
     let loaded = checkpoint::load_latest(&run_dir.join("checkpoints")).unwrap();
     assert_eq!(loaded.position.step, 4, "the previous checkpoint is intact");
     assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
     assert!(!failed_checkpoint.exists(), "no torn step-8 checkpoint");
 
-    std::fs::remove_file(filler).unwrap();
+    if let Some(filler) = filler {
+        std::fs::remove_file(filler).unwrap();
+    }
     run_ok(lab.resume(&run_dir));
     assert_eq!(summary(&run_dir)["training"]["resumed_from_step"], 4);
     assert_same_results(&reference, &run_dir);

@@ -132,7 +132,21 @@ impl Lab {
 
     /// `clora-host <args>` inside the lab.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(host_binary());
+        self.command_via(&[], args)
+    }
+
+    /// [`Lab::command`] started through `wrapper`: a program and its arguments, to which
+    /// the binary's path and `args` are appended (e.g. a shell that sets a resource
+    /// limit and then `exec`s it).
+    pub fn command_via(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let mut cmd = match wrapper.split_first() {
+            None => Command::new(host_binary()),
+            Some((program, rest)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(rest).arg(host_binary());
+                cmd
+            }
+        };
         cmd.current_dir(&self.cwd)
             .env("HOME", &self.home)
             .env("XDG_CACHE_HOME", self.home.join(".cache"))
