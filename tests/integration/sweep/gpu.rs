@@ -39,15 +39,29 @@ fn runs_wait_for_free_gpu_memory_and_are_pinned_to_the_gpu_that_has_it() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let sweep = fx.spawn(
+    let mut sweep = fx.spawn(
         &file,
         &["--jobs", "2", "--gpu-memory", "1000"],
         &[("PATH", path)],
     );
 
-    // Neither GPU has 1000 MiB free: nothing starts.
-    std::thread::sleep(Duration::from_secs(3));
-    let status = fx.status().expect("the sweep wrote its status");
+    // Neither GPU has 1000 MiB free: nothing starts (the launcher polls every 250 ms).
+    fx.wait_for(
+        &mut sweep,
+        Duration::from_secs(120),
+        "the status file",
+        |_| true,
+    );
+    let asked = || std::fs::read_to_string(&calls).map_or(0, |c| c.lines().count());
+    let start = Instant::now();
+    while asked() < 4 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "nvidia-smi is polled"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = fx.status().unwrap();
     assert!(
         status
             .runs
