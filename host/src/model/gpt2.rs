@@ -46,6 +46,8 @@ impl Rows<'_> {
     }
 
     /// [rows, C] → [B·T, C] (padding positions zero).
+    // Conversions between the packed and the padded layout need the batch shape kept in `self`.
+    #[allow(clippy::wrong_self_convention)]
     fn to_padded(&self, x: &Tensor) -> Tensor {
         match *self {
             Rows::Padded { .. } => x.shallow_clone(),
@@ -57,6 +59,8 @@ impl Rows<'_> {
     }
 
     /// [B·T, C] → [rows, C].
+    // Conversions between the packed and the padded layout need the batch shape kept in `self`.
+    #[allow(clippy::wrong_self_convention)]
     fn from_padded(&self, x: &Tensor) -> Tensor {
         match *self {
             Rows::Padded { .. } => x.shallow_clone(),
