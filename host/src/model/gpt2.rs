@@ -8,6 +8,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use super::config::{Activation, Gpt2Config};
+use super::dropout::dropout;
 use super::lora::{LoraAdapter, LoraConfig};
 use super::weights::Checkpoint;
 use super::ModelError;
@@ -231,17 +232,25 @@ impl Attention {
             .to_padded(&self.c_attn.forward(x, pass))
             .reshape([batch, time, 3 * dim])
             .split(dim, 2);
-        let dropout = if pass.train { self.attn_pdrop } else { 0.0 };
-        let attended = Tensor::scaled_dot_product_attention(
-            &heads(&qkv[0]),
-            &heads(&qkv[1]),
-            &heads(&qkv[2]),
-            Some(pass.attn_bias),
-            dropout,
-            false,
-            Some(self.scale),
-            false,
-        );
+        let (q, k, v) = (heads(&qkv[0]), heads(&qkv[1]), heads(&qkv[2]));
+        let attended = if pass.train && self.attn_pdrop > 0.0 && q.device() == Device::Cpu {
+            // SDPA's math path, with the fast CPU dropout on the probabilities.
+            let scores = q.matmul(&k.transpose(-2, -1)) * self.scale + pass.attn_bias;
+            let probs = scores.softmax(-1, scores.kind());
+            dropout(&probs, self.attn_pdrop, true).matmul(&v)
+        } else {
+            let p = if pass.train { self.attn_pdrop } else { 0.0 };
+            Tensor::scaled_dot_product_attention(
+                &q,
+                &k,
+                &v,
+                Some(pass.attn_bias),
+                p,
+                false,
+                Some(self.scale),
+                false,
+            )
+        };
         let merged = pass
             .rows
             .from_padded(&attended.transpose(1, 2).reshape([batch * time, dim]));
@@ -249,9 +258,11 @@ impl Attention {
             Some(keep) => merged.index_select(0, keep),
             None => merged,
         };
-        self.c_proj
-            .forward(&merged, pass)
-            .dropout(self.resid_pdrop, pass.train)
+        dropout(
+            &self.c_proj.forward(&merged, pass),
+            self.resid_pdrop,
+            pass.train,
+        )
     }
 }
 
@@ -284,9 +295,7 @@ impl Mlp {
             Activation::Relu => h.relu(),
             Activation::Silu => h.silu(),
         };
-        self.c_proj
-            .forward(&h, pass)
-            .dropout(self.resid_pdrop, pass.train)
+        dropout(&self.c_proj.forward(&h, pass), self.resid_pdrop, pass.train)
     }
 }
 
@@ -399,7 +408,7 @@ impl Gpt2Model {
     ) -> Tensor {
         let embedded = Tensor::embedding(&self.wte, ids, -1, false, false)
             + Tensor::embedding(&self.wpe, positions, -1, false, false);
-        let mut hidden = embedded.dropout(self.embd_pdrop, pass.train);
+        let mut hidden = dropout(&embedded, self.embd_pdrop, pass.train);
         let last = self.blocks.len().saturating_sub(1);
         for (i, block) in self.blocks.iter().enumerate() {
             hidden = block.forward(&hidden, pass, keep.filter(|_| i == last));

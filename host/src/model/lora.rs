@@ -164,7 +164,7 @@ impl LoraAdapter {
             self.track(x, real);
         }
         let dropped = if train && self.dropout > 0.0 {
-            x.dropout(self.dropout, true)
+            super::dropout::dropout(x, self.dropout, true)
         } else {
             x.shallow_clone()
         };

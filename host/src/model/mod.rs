@@ -8,6 +8,7 @@
 //! - [`classifier`]: [`SequenceClassifier`], `GPT2ForSequenceClassification` + LoRA.
 //! - [`peft`]: adapters in PEFT's format; [`tokenizer`]: GPT-2's byte-level BPE.
 //! - [`device`]: `auto`/`cpu`/`cuda:N` and precision; [`init`]: seeded initialisation.
+//! - [`dropout`]: dropout with a fast mask on the CPU.
 //! - [`tiny`]: a random tiny GPT-2 in HF layout for demos and tests.
 //!
 //! ```text
@@ -19,6 +20,7 @@
 pub mod classifier;
 pub mod config;
 pub mod device;
+pub mod dropout;
 mod error;
 pub mod gpt2;
 pub mod init;
