@@ -26,7 +26,8 @@ exactly that. See plugins/README.md ("Python plugins").
 Modules: ``params`` (schemas), ``exports`` (the three export adapters), ``tensor``
 (host-tensor helpers; tensor plugins only), ``data`` (preprocessor helpers: RowRng,
 Template, MultipleChoice), ``log`` (the run's log), ``errors`` (how failures become
-the messages users see), ``testing`` (run a plugin natively on numpy, no build).
+the messages users see), ``sandbox`` (stdio to the log, clear errors for files and
+clocks), ``testing`` (run a plugin natively on numpy, no build).
 """
 
 from .errors import PluginError

@@ -13,7 +13,7 @@ exceptions into the call's ``err`` (see ``errors``).
 import json
 from collections import namedtuple
 
-from . import errors, log, params
+from . import errors, params, sandbox
 
 CONTRACT = "0.1.0"
 
@@ -82,7 +82,7 @@ def regularizer(cls):
     from wit_world import exports
     from wit_world.imports import types
 
-    log.redirect_stdio()
+    sandbox.install()
 
     def init(params_list, layers):
         _instances["regularizer"] = (cls(_resolve(decls, params_list), list(layers)), len(layers))
@@ -115,7 +115,7 @@ def grad_processor(cls):
     from wit_world.exports import grad_processor as wit
     from wit_world.imports import types
 
-    log.redirect_stdio()
+    sandbox.install()
 
     def init(params_list, layers):
         _instances["grad-processor"] = (cls(_resolve(decls, params_list), list(layers)), len(layers))
@@ -166,7 +166,7 @@ def preprocessor(cls):
     from wit_world import exports
     from wit_world.imports import types
 
-    log.redirect_stdio()
+    sandbox.install()
 
     def init(params_list):
         _instances["preprocessor"] = cls(_resolve(decls, params_list))

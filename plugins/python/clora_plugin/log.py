@@ -2,12 +2,8 @@
 stderr), prefixed with the plugin's name.
 
 Inside a component, ``print()`` and writes to ``sys.stderr`` are forwarded here too (as
-``info`` and ``warn`` lines): the component is built with ``--stub-wasi``, so the real
-stdout and stderr do not exist and writing to them would trap. Outside a component
-(native tests) nothing is redirected.
+``info`` and ``warn`` lines, see ``sandbox``).
 """
-
-import sys
 
 DEBUG, INFO, WARN, ERROR = "debug", "info", "warn", "error"
 
@@ -64,11 +60,3 @@ class LineWriter:
 
     def writable(self):
         return True
-
-
-def redirect_stdio():
-    """Inside a component (``sys.platform == "wasi"``), ``print`` and ``sys.stderr`` go
-    to the log."""
-    if sys.platform == "wasi":
-        sys.stdout = LineWriter(INFO)
-        sys.stderr = LineWriter(WARN)
