@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use clora_host::data::synthetic::{rows, write_demo_dataset, Dataset, DemoSizes, Schema};
 use clora_host::model::tiny::{write_tiny_model, TinySpec};
 use clora_host::plugin::conformance::probe_layers;
-use clora_host::plugin::{PluginKind, PluginRuntime, RuntimeOptions};
+use clora_host::plugin::{LogLevel, PluginKind, PluginRuntime, RuntimeOptions};
 use clora_host::scaffold::{self, Lang, NewPlugin, ScaffoldError};
 use serde_json::Value;
 use tch::{Device, Kind, Tensor};
@@ -376,6 +376,114 @@ fn python_examples_reproduce_their_rust_twins_through_the_host() {
             .iter()
             .all(|r| r.as_ref().is_ok_and(|e| e.len() == 2)));
     }
+}
+
+#[test]
+fn python_plugin_failures_reach_the_user_as_messages_and_prints_reach_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo_root();
+    let wasm = dir.path().join("py-faults.wasm");
+    let mut cmd = Command::new(componentize_py());
+    cmd.current_dir(&root)
+        .env_remove("VIRTUAL_ENV")
+        .args([
+            "-q",
+            "-d",
+            "wit",
+            "-w",
+            "regularizer-plugin",
+            "componentize",
+            "--stub-wasi",
+        ])
+        .args([
+            "-p",
+            "tests/python/py_faults",
+            "-p",
+            "plugins/python",
+            "plugin",
+            "-o",
+        ])
+        .arg(&wasm);
+    run_ok(cmd);
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let runtime = PluginRuntime::new(RuntimeOptions {
+        cache_dir: Some(dir.path().join("cache")),
+        log_sink: std::sync::Arc::new(move |plugin: &str, level: LogLevel, message: &str| {
+            sink.lock()
+                .unwrap()
+                .push(format!("[{plugin}] {level}: {message}"));
+        }),
+        ..RuntimeOptions::default()
+    })
+    .unwrap();
+    let layers = probe_layers(Device::Cpu);
+    let mut plugin = runtime
+        .load_regularizer(&wasm, &toml::Table::new(), &layers, Device::Cpu)
+        .unwrap();
+    let a: Vec<Tensor> = layers
+        .iter()
+        .map(|l| {
+            Tensor::ones(
+                [l.rank as i64, l.in_features as i64],
+                (Kind::Float, Device::Cpu),
+            )
+        })
+        .collect();
+    let b: Vec<Tensor> = layers
+        .iter()
+        .map(|l| {
+            Tensor::ones(
+                [l.out_features as i64, l.rank as i64],
+                (Kind::Float, Device::Cpu),
+            )
+        })
+        .collect();
+    let expected: f64 = layers
+        .iter()
+        .map(|l| (l.rank * (l.in_features + l.out_features)) as f64)
+        .sum();
+    let penalty = plugin.compute_penalty(0, &a, &b).unwrap();
+    assert_eq!(penalty.double_value(&[]), expected);
+    let mut failure = |step: u64| {
+        plugin
+            .compute_penalty(step, &a, &b)
+            .unwrap_err()
+            .to_string()
+    };
+    let cases = [
+        (
+            1,
+            "ZeroDivisionError: division by zero (at plugin.py:23 in compute_penalty)",
+        ),
+        (
+            2,
+            "open(): the plugin sandbox has no file system (at plugin.py:25 in compute_penalty)",
+        ),
+        (
+            3,
+            "time.time(): the plugin sandbox has no clock (at plugin.py:27 in compute_penalty)",
+        ),
+        (4, "os.urandom(): the plugin sandbox has no OS randomness"),
+        (5, "(at plugin.py:31 in compute_penalty)"),
+    ];
+    for (step, message) in cases {
+        let err = failure(step);
+        assert!(
+            err.contains("plugin `py-faults` failed in `compute-penalty`"),
+            "{err}"
+        );
+        assert!(err.contains(message), "step {step}: {err}");
+    }
+    // An error is the call's `err`, not a trap: the instance lives on.
+    assert_eq!(
+        plugin.compute_penalty(0, &a, &b).unwrap().double_value(&[]),
+        expected
+    );
+    let lines = lines.lock().unwrap();
+    assert_eq!(lines[0], "[py-faults] info: init: 4 layers", "{lines:?}");
+    assert_eq!(lines[1], "[py-faults] warn: step 0", "{lines:?}");
+    assert_eq!(lines.len(), 1 + 7, "{lines:?}");
 }
 
 #[test]
