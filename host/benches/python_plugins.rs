@@ -103,17 +103,32 @@ fn layers() -> Vec<LayerSpec> {
 
 /// Loads `wasm` as its kind; returns the host's load statistics and the wall time.
 fn load(rt: &PluginRuntime, wasm: &Path, preprocessor: bool) -> (LoadStats, f64) {
+    let specs = if preprocessor { Vec::new() } else { layers() };
     let started = Instant::now();
     let stats = if preprocessor {
         rt.load_preprocessor(wasm, &toml::Table::new())
             .expect("load")
             .load_stats()
     } else {
-        rt.load_regularizer(wasm, &toml::Table::new(), &layers(), Device::Cpu)
+        rt.load_regularizer(wasm, &toml::Table::new(), &specs, Device::Cpu)
             .expect("load")
             .load_stats()
     };
     (stats, started.elapsed().as_secs_f64())
+}
+
+/// Bytes of the files directly in `dir` (0 when it does not exist).
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn bench_load(name: &str, wasm: &Path, preprocessor: bool, cold_runs: usize, cache: &Path) {
@@ -121,8 +136,12 @@ fn bench_load(name: &str, wasm: &Path, preprocessor: bool, cold_runs: usize, cac
     let cold: Vec<(LoadStats, f64)> = (0..cold_runs)
         .map(|_| load(&runtime(None), wasm, preprocessor))
         .collect();
-    let cached_rt = runtime(Some(cache));
-    load(&cached_rt, wasm, preprocessor);
+    let before = dir_bytes(cache);
+    load(&runtime(Some(cache)), wasm, preprocessor);
+    println!(
+        "cache entry {name}: {:.1} MiB of compiled code",
+        (dir_bytes(cache) - before) as f64 / (1 << 20) as f64
+    );
     let cached: Vec<(LoadStats, f64)> = (0..7)
         .map(|_| load(&runtime(Some(cache)), wasm, preprocessor))
         .collect();
