@@ -171,7 +171,9 @@ fn portable_path(root: &Path, from: &Path, target: &Path) -> (String, bool) {
                     rel.push("..");
                 }
             }
-            rel.push(down);
+            if !down.as_os_str().is_empty() {
+                rel.push(down);
+            }
             let text = rel.to_string_lossy().into_owned();
             (
                 if text.is_empty() {
