@@ -12,6 +12,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 use super::config::Gpt2Config;
 use super::device::compute_kind;
+use super::dropout::DropoutRng;
 use super::gpt2::{attention_bias, Builder, Gpt2Model, Pass, Rows};
 use super::init;
 use super::lora::LoraConfig;
@@ -241,8 +242,9 @@ impl SequenceClassifier {
             Some(index) => Tensor::ones(index.size(), (Kind::Bool, self.device)),
             None => attention_mask.reshape([-1]).to_kind(Kind::Bool),
         });
+        let rng = train.then(DropoutRng::from_libtorch);
         let pass = Pass {
-            train,
+            rng: rng.as_ref(),
             compute: self.compute,
             attn_bias: &bias,
             rows,

@@ -5,23 +5,58 @@
 //! that is a fifth of a training step. Here the mask comes from wyrand (Wang Yi's
 //! 64-bit generator: one add and one 64×64→128 multiply per draw), two elements per draw
 //! — element i is kept when its 32-bit half is ≥ p·2³² — and is written straight into
-//! the mask tensor, scaled by 1/(1-p) like `torch.nn.functional.dropout`. The stream is
-//! started from one draw of libtorch's CPU generator, so `tch::manual_seed` still fixes
+//! the mask tensor, scaled by 1/(1-p) like `torch.nn.functional.dropout`. A
+//! [`DropoutRng`] takes one draw of libtorch's CPU generator per forward pass and gives
+//! every dropout call of that pass its own stream, so `tch::manual_seed` still fixes
 //! every mask. Other devices use libtorch's dropout.
+use std::cell::Cell;
+
 use tch::{Device, Kind, Tensor};
 
 const WY_ADD: u64 = 0xa076_1d64_78bd_642f;
 const WY_XOR: u64 = 0xe703_7ed1_a0b4_28db;
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// `dropout(x, p)` in training, `x` otherwise.
-pub fn dropout(x: &Tensor, p: f64, train: bool) -> Tensor {
-    if !train || p <= 0.0 {
+/// The dropout seeds of one training forward pass.
+pub struct DropoutRng {
+    base: u64,
+    calls: Cell<u64>,
+}
+
+impl DropoutRng {
+    /// Seeds from one draw of libtorch's CPU generator.
+    pub fn from_libtorch() -> DropoutRng {
+        let base = Tensor::randint(i64::MAX, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]);
+        DropoutRng::new(base as u64)
+    }
+
+    pub fn new(base: u64) -> DropoutRng {
+        DropoutRng {
+            base,
+            calls: Cell::new(0),
+        }
+    }
+
+    /// The seed of the next dropout call (SplitMix64's mixer of base and call number).
+    fn next_seed(&self) -> u64 {
+        let call = self.calls.get();
+        self.calls.set(call + 1);
+        mix64(self.base ^ mix64(call.wrapping_add(GOLDEN)))
+    }
+}
+
+/// `dropout(x, p)` with the next seed of `rng` in training; `x` without `rng`.
+pub fn dropout(x: &Tensor, p: f64, rng: Option<&DropoutRng>) -> Tensor {
+    let Some(rng) = rng else {
+        return x.shallow_clone();
+    };
+    if p <= 0.0 {
         return x.shallow_clone();
     }
     if x.device() != Device::Cpu || p >= 1.0 {
-        return x.dropout(p, train);
+        return x.dropout(p, true);
     }
-    let seed = Tensor::randint(i64::MAX, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]) as u64;
+    let seed = rng.next_seed();
     let mask = Tensor::empty(x.size(), (Kind::Float, Device::Cpu));
     let n = mask.numel();
     // SAFETY: `mask` is a fresh contiguous float tensor of `n` elements that nothing
@@ -46,6 +81,12 @@ pub fn fill_mask(values: &mut [f32], p: f64, seed: u64) {
     if let [last] = pairs.into_remainder() {
         *last = pick(wyrand(&mut state) as u32);
     }
+}
+
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 fn wyrand(state: &mut u64) -> u64 {
@@ -74,31 +115,26 @@ mod tests {
     #[test]
     fn masks_follow_libtorch_seed_and_autograd() {
         let x = Tensor::ones([4, 1000], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let values = |t: &Tensor| Vec::<f32>::try_from(&t.reshape([-1])).unwrap();
         tch::manual_seed(3);
-        let a = dropout(&x, 0.25, true);
+        let rng = DropoutRng::from_libtorch();
+        let a = dropout(&x, 0.25, Some(&rng));
+        let a2 = dropout(&x, 0.25, Some(&rng));
+        assert_ne!(
+            values(&a),
+            values(&a2),
+            "each call of a pass gets its own mask"
+        );
         tch::manual_seed(3);
-        let b = dropout(&x, 0.25, true);
-        assert_eq!(
-            Vec::<f32>::try_from(&a.reshape([-1])).unwrap(),
-            Vec::<f32>::try_from(&b.reshape([-1])).unwrap()
-        );
-        let c = dropout(&x, 0.25, true);
-        assert!(
-            a.ne_tensor(&c).any().int64_value(&[]) == 1,
-            "a new draw gives a new mask"
-        );
+        let again = DropoutRng::from_libtorch();
+        assert_eq!(values(&a), values(&dropout(&x, 0.25, Some(&again))));
+        let other = DropoutRng::from_libtorch();
+        assert_ne!(values(&a), values(&dropout(&x, 0.25, Some(&other))));
         a.sum(Kind::Float).backward();
         // d(sum(x·m))/dx = m.
-        let grad = x.grad();
-        assert!(grad.eq_tensor(&a.detach()).all().int64_value(&[]) == 1);
-        // Eval mode and p = 0 are the identity.
-        assert!(
-            dropout(&x, 0.25, false)
-                .eq_tensor(&x)
-                .all()
-                .int64_value(&[])
-                == 1
-        );
-        assert!(dropout(&x, 0.0, true).eq_tensor(&x).all().int64_value(&[]) == 1);
+        assert_eq!(values(&x.grad()), values(&a));
+        // Eval mode (no rng) and p = 0 are the identity.
+        assert_eq!(values(&dropout(&x, 0.25, None)), values(&x));
+        assert_eq!(values(&dropout(&x, 0.0, Some(&rng))), values(&x));
     }
 }

@@ -8,7 +8,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use super::config::{Activation, Gpt2Config};
-use super::dropout::dropout;
+use super::dropout::{dropout, DropoutRng};
 use super::lora::{LoraAdapter, LoraConfig};
 use super::weights::Checkpoint;
 use super::ModelError;
@@ -17,7 +17,8 @@ use super::ModelError;
 /// rows map onto the batch, and the rows that are real tokens (for the output-change
 /// accumulator).
 pub struct Pass<'a> {
-    pub train: bool,
+    /// The dropout seeds in training; `None` runs the model in evaluation mode.
+    pub rng: Option<&'a DropoutRng>,
     pub compute: Kind,
     /// Additive attention bias [B, 1, T, T] (0 or -1e30), in `compute` precision.
     pub attn_bias: &'a Tensor,
@@ -144,16 +145,14 @@ impl Projection {
     fn forward(&self, x: &Tensor, pass: &Pass) -> Tensor {
         let mut shape = x.size();
         let last = shape.len() - 1;
-        let flat = x.to_kind(pass.compute).reshape([-1, shape[last]]);
+        let flat = x.reshape([-1, shape[last]]);
         shape[last] = self.bias.size()[0];
-        let base = self
-            .bias
-            .addmm(&flat, &self.weight)
-            .reshape(shape.as_slice());
-        match &self.lora {
-            Some(lora) => base + lora.forward(x, pass.train, pass.compute, pass.real),
+        let base = self.bias.addmm(&flat.to_kind(pass.compute), &self.weight);
+        let out = match &self.lora {
+            Some(lora) => lora.add_to(&base, &flat, pass.rng, pass.compute, pass.real),
             None => base,
-        }
+        };
+        out.reshape(shape.as_slice())
     }
 }
 
@@ -233,13 +232,17 @@ impl Attention {
             .reshape([batch, time, 3 * dim])
             .split(dim, 2);
         let (q, k, v) = (heads(&qkv[0]), heads(&qkv[1]), heads(&qkv[2]));
-        let attended = if pass.train && self.attn_pdrop > 0.0 && q.device() == Device::Cpu {
+        let attended = if pass.rng.is_some() && self.attn_pdrop > 0.0 && q.device() == Device::Cpu {
             // SDPA's math path, with the fast CPU dropout on the probabilities.
             let scores = q.matmul(&k.transpose(-2, -1)) * self.scale + pass.attn_bias;
             let probs = scores.softmax(-1, scores.kind());
-            dropout(&probs, self.attn_pdrop, true).matmul(&v)
+            dropout(&probs, self.attn_pdrop, pass.rng).matmul(&v)
         } else {
-            let p = if pass.train { self.attn_pdrop } else { 0.0 };
+            let p = if pass.rng.is_some() {
+                self.attn_pdrop
+            } else {
+                0.0
+            };
             Tensor::scaled_dot_product_attention(
                 &q,
                 &k,
@@ -261,7 +264,7 @@ impl Attention {
         dropout(
             &self.c_proj.forward(&merged, pass),
             self.resid_pdrop,
-            pass.train,
+            pass.rng,
         )
     }
 }
@@ -295,7 +298,7 @@ impl Mlp {
             Activation::Relu => h.relu(),
             Activation::Silu => h.silu(),
         };
-        dropout(&self.c_proj.forward(&h, pass), self.resid_pdrop, pass.train)
+        dropout(&self.c_proj.forward(&h, pass), self.resid_pdrop, pass.rng)
     }
 }
 
@@ -408,7 +411,7 @@ impl Gpt2Model {
     ) -> Tensor {
         let embedded = Tensor::embedding(&self.wte, ids, -1, false, false)
             + Tensor::embedding(&self.wpe, positions, -1, false, false);
-        let mut hidden = dropout(&embedded, self.embd_pdrop, pass.train);
+        let mut hidden = dropout(&embedded, self.embd_pdrop, pass.rng);
         let last = self.blocks.len().saturating_sub(1);
         for (i, block) in self.blocks.iter().enumerate() {
             hidden = block.forward(&hidden, pass, keep.filter(|_| i == last));

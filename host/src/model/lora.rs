@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
+use super::dropout::{dropout, DropoutRng};
 use super::init;
 
 /// The projections LoRA can wrap, by their module path inside a GPT-2 block.
@@ -156,21 +157,27 @@ impl LoraAdapter {
         }
     }
 
-    /// The adapter's contribution for input `x` (…, in): `B·A·dropout(x)·scaling`,
-    /// computed in `compute` precision. `real` (same leading shape as `x`, bool) marks
-    /// the positions counted by the output-change accumulator when it is on.
-    pub fn forward(&self, x: &Tensor, train: bool, compute: Kind, real: Option<&Tensor>) -> Tensor {
+    /// `base + B·A·dropout(x)·scaling` for `x` [rows, in] and `base` [rows, out], in
+    /// `compute` precision, the adapter's product and the sum in one `addmm`. Dropout
+    /// runs only in training (with `rng`). `real` ([rows] bool) marks the rows the
+    /// output-change accumulator counts when it is on.
+    pub fn add_to(
+        &self,
+        base: &Tensor,
+        x: &Tensor,
+        rng: Option<&DropoutRng>,
+        compute: Kind,
+        real: Option<&Tensor>,
+    ) -> Tensor {
         if let Some(real) = real {
             self.track(x, real);
         }
-        let dropped = if train && self.dropout > 0.0 {
-            super::dropout::dropout(x, self.dropout, true)
-        } else {
-            x.shallow_clone()
-        };
-        let a = self.a.to_kind(compute);
-        let b = self.b.to_kind(compute);
-        dropped.to_kind(compute).matmul(&a.tr()).matmul(&b.tr()) * self.scaling
+        let dropped = dropout(x, self.dropout, rng);
+        let xa = dropped
+            .to_kind(compute)
+            .matmul(&self.a.to_kind(compute).tr());
+        let scaled_b = self.b.to_kind(compute) * self.scaling;
+        base.addmm(&xa, &scaled_b.tr())
     }
 
     /// ΔW = scaling·B·A (out × in).
