@@ -24,9 +24,10 @@ Trainer's LengthGroupedSampler (`train_sampling_strategy`), `host` replays clora
 own unbucketed epoch plan (SplitMix64 Fisher–Yates of `derive(seed, epoch)`, see
 host/src/data/batch.rs) so both systems see the very same batches.
 
-Instrumentation only: a callback stamps the end of every optimizer step, the collator
-wrapper records each batch's shape, and "clora-e2e: first step" is printed after step 1
-(the runner timestamps that line). Everything else is stock Trainer.
+Instrumentation only: a callback stamps the end of every optimizer step and prints
+"clora-e2e: step N" (the runner timestamps those lines, as it does the host's "step N"
+log lines), and the collator wrapper records each batch's shape. Everything else is
+stock Trainer.
 
 Usage: baseline_hf.py --model DIR --tokenizer DIR --train-jsonl FILE --cache DIR
                       --method lora|clora|pca --max-steps N --threads N --output FILE.json
@@ -188,8 +189,7 @@ class StepClock(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kw):
         self.ends.append(time.perf_counter())
-        if state.global_step == 1:
-            print("clora-e2e: first step", flush=True)
+        print(f"clora-e2e: step {state.global_step}", flush=True)
 
 
 class ShapeRecorder:
@@ -272,6 +272,7 @@ def main():
     trainer.train()
     t_end = time.perf_counter()
 
+    lengths = sorted(len(ids) for ids in train["input_ids"])
     begin = clock.begin
     step_s = [end - start for start, end in zip([begin] + clock.ends[:-1], clock.ends)]
     result = {
@@ -283,6 +284,8 @@ def main():
         "attn_implementation": base.config._attn_implementation,
         "trainable_parameters": trainable,
         "examples": len(train),
+        "tokens": sum(lengths),
+        "length_p50_p95_max": [lengths[len(lengths) // 2], lengths[int(0.95 * (len(lengths) - 1))], lengths[-1]],
         "imports_s": T_IMPORTED - T_START,
         "data_s": t_data - t0,
         "model_s": t_model - t_data,
