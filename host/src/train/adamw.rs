@@ -15,9 +15,18 @@
 //!
 //! The state of a parameter `name` is exported as the tensors `name.step` (a float32
 //! scalar, as torch keeps it), `name.exp_avg` and `name.exp_avg_sq`.
+//!
+//! The parameters, their gradients and the moments are packed into one flat buffer each
+//! ([`super::flat`]) when they share a kind and device, so that a step is the same dozen
+//! libtorch calls over all parameters at once (torch's `foreach` implementation does the
+//! same with multi-tensor kernels). Parameters with different step counts (a restored
+//! state where some had not been stepped) or a missing gradient fall back to the
+//! per-parameter loop, on the same views; the arithmetic is identical either way.
 use std::collections::HashMap;
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
+
+use super::flat::FlatLayout;
 
 /// Hyper-parameters; defaults are torch's except `weight_decay`, 0.0 like HF Trainer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,6 +95,17 @@ struct Param {
 pub struct AdamW {
     config: AdamWConfig,
     params: Vec<Param>,
+    flat: Option<Flat>,
+}
+
+/// The packed buffers: parameter values, the two moments, and (after the first backward
+/// has created them) the gradients.
+struct Flat {
+    layout: FlatLayout,
+    values: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    grads: Option<Tensor>,
 }
 
 const STATE_SUFFIXES: [&str; 3] = ["step", "exp_avg", "exp_avg_sq"];
@@ -103,7 +123,72 @@ impl AdamW {
                 state: None,
             })
             .collect();
-        AdamW { config, params }
+        let mut optimizer = AdamW {
+            config,
+            params,
+            flat: None,
+        };
+        optimizer.flat = optimizer.pack().unwrap_or(None);
+        optimizer
+    }
+
+    /// Moves the parameters into one buffer and allocates the packed moments; `None`
+    /// when they cannot share one (then every step runs per parameter).
+    fn pack(&mut self) -> Result<Option<Flat>, tch::TchError> {
+        let mut tensors: Vec<Tensor> = self
+            .params
+            .iter()
+            .map(|p| p.tensor.shallow_clone())
+            .collect();
+        let Some(layout) = FlatLayout::of(&tensors) else {
+            return Ok(None);
+        };
+        let values = layout.adopt(&mut tensors)?;
+        Ok(Some(Flat {
+            exp_avg: layout.zeros()?,
+            exp_avg_sq: layout.zeros()?,
+            values,
+            grads: None,
+            layout,
+        }))
+    }
+
+    /// Fresh (zero) moments of parameter `index`: views of the packed moments, or new
+    /// tensors when nothing is packed.
+    fn fresh_moments(&self, index: usize) -> Result<Moments, tch::TchError> {
+        let param = &self.params[index];
+        let (exp_avg, exp_avg_sq) = match &self.flat {
+            Some(flat) => {
+                let mut m = flat.layout.views(&flat.exp_avg)?.swap_remove(index);
+                let mut v = flat.layout.views(&flat.exp_avg_sq)?.swap_remove(index);
+                let _ = m.f_zero_()?;
+                let _ = v.f_zero_()?;
+                (m, v)
+            }
+            None => (param.tensor.f_zeros_like()?, param.tensor.f_zeros_like()?),
+        };
+        Ok(Moments {
+            step: 0.0,
+            exp_avg,
+            exp_avg_sq,
+        })
+    }
+
+    /// The gradients of all parameters, for the norm and clipping: the one packed buffer
+    /// once it exists, else each defined gradient. The first call after the first
+    /// backward moves the gradients into the packed buffer, where later backwards
+    /// accumulate in place.
+    pub fn gradients(&mut self) -> Result<Vec<Tensor>, AdamWError> {
+        let mut grads: Vec<Tensor> = self.params.iter().map(|p| p.tensor.grad()).collect();
+        if let Some(flat) = &mut self.flat {
+            if flat.grads.is_none() && flat.layout.fits(&grads) {
+                flat.grads = Some(flat.layout.adopt(&mut grads)?);
+            }
+            if let Some(packed) = &flat.grads {
+                return Ok(vec![packed.shallow_clone()]);
+            }
+        }
+        Ok(grads.into_iter().filter(|g| g.defined()).collect())
     }
 
     pub fn config(&self) -> AdamWConfig {
@@ -135,46 +220,75 @@ impl AdamW {
 
     /// [`Self::step`] returning libtorch errors.
     pub fn try_step(&mut self) -> Result<(), AdamWError> {
-        let c = self.config;
         tch::no_grad(|| {
+            for index in 0..self.params.len() {
+                if self.params[index].state.is_none() && self.params[index].tensor.grad().defined()
+                {
+                    self.params[index].state = Some(self.fresh_moments(index)?);
+                }
+            }
+            if self.try_packed_step()? {
+                return Ok(());
+            }
+            let c = self.config;
             for param in &mut self.params {
                 let grad = param.tensor.grad();
                 if !grad.defined() {
                     continue;
                 }
-                let state = param.state.get_or_insert_with(|| Moments {
-                    step: 0.0,
-                    exp_avg: param.tensor.zeros_like(),
-                    exp_avg_sq: param.tensor.zeros_like(),
-                });
+                let state = param.state.as_mut().expect("moments created above");
                 state.step += 1.0;
-                if c.weight_decay != 0.0 {
-                    let _decayed = param.tensor.f_mul_scalar_(1.0 - c.lr * c.weight_decay)?;
-                }
-                let _m = state.exp_avg.f_lerp_(&grad, 1.0 - c.beta1)?;
-                let _v = state.exp_avg_sq.f_mul_scalar_(c.beta2)?;
-                let _v = state
-                    .exp_avg_sq
-                    .f_add_(&grad.f_mul_scalar(1.0 - c.beta2)?.f_mul(&grad)?)?;
-                let bias_correction1 = 1.0 - c.beta1.powf(state.step);
-                let bias_correction2 = 1.0 - c.beta2.powf(state.step);
-                let step_size = c.lr / bias_correction1;
-                let denom = state
-                    .exp_avg_sq
-                    .f_sqrt()?
-                    .f_div_scalar(bias_correction2.sqrt())?
-                    .f_add_scalar(c.eps)?;
-                // torch's addcdiv_(m, denom, value=-step_size) computes (value·m)/denom.
-                let _p = param
-                    .tensor
-                    .f_add_(&state.exp_avg.f_mul_scalar(-step_size)?.f_div(&denom)?)?;
+                update(
+                    &mut param.tensor,
+                    &grad,
+                    &mut state.exp_avg,
+                    &mut state.exp_avg_sq,
+                    state.step,
+                    c,
+                )?;
             }
             Ok(())
         })
     }
 
+    /// The step over the packed buffers, when every parameter has its gradient in the
+    /// packed gradient buffer and all share one step count. Returns whether it ran.
+    fn try_packed_step(&mut self) -> Result<bool, AdamWError> {
+        let Some(flat) = &mut self.flat else {
+            return Ok(false);
+        };
+        let Some(grads) = &flat.grads else {
+            return Ok(false);
+        };
+        let steps: Vec<f64> = self
+            .params
+            .iter()
+            .map(|p| p.state.as_ref().map_or(f64::NAN, |s| s.step))
+            .collect();
+        if steps.iter().any(|s| s.is_nan() || *s != steps[0]) {
+            return Ok(false);
+        }
+        let step = steps[0] + 1.0;
+        update(
+            &mut flat.values,
+            grads,
+            &mut flat.exp_avg,
+            &mut flat.exp_avg_sq,
+            step,
+            self.config,
+        )?;
+        for param in &mut self.params {
+            param.state.as_mut().expect("checked above").step = step;
+        }
+        Ok(true)
+    }
+
     /// Zeroes every parameter's gradient.
     pub fn zero_grad(&mut self) {
+        if let Some(grads) = self.flat.as_ref().and_then(|f| f.grads.as_ref()) {
+            let _ = grads.shallow_clone().zero_();
+            return;
+        }
         for param in &mut self.params {
             param.tensor.zero_grad();
         }
@@ -232,18 +346,11 @@ impl AdamW {
                 }
                 moments.push(
                     value
-                        .f_to_kind(Kind::Float)?
-                        .f_to_device(param.tensor.device())?
-                        .copy(),
+                        .f_to_kind(param.tensor.kind())?
+                        .f_to_device(param.tensor.device())?,
                 );
             }
-            let exp_avg_sq = moments.pop().expect("two moments");
-            let exp_avg = moments.pop().expect("two moments");
-            restored.push(Some(Moments {
-                step,
-                exp_avg,
-                exp_avg_sq,
-            }));
+            restored.push(Some((step, moments)));
         }
         if let Some(extra) = by_name
             .keys()
@@ -251,16 +358,56 @@ impl AdamW {
         {
             return Err(AdamWError::Unknown((*extra).to_string()));
         }
-        for (param, state) in self.params.iter_mut().zip(restored) {
-            param.state = state;
+        for (index, state) in restored.into_iter().enumerate() {
+            self.params[index].state = match state {
+                None => None,
+                Some((step, values)) => {
+                    let mut moments = self.fresh_moments(index)?;
+                    moments.step = step;
+                    tch::no_grad(|| -> Result<(), tch::TchError> {
+                        moments.exp_avg.f_copy_(&values[0])?;
+                        moments.exp_avg_sq.f_copy_(&values[1])
+                    })?;
+                    Some(moments)
+                }
+            };
         }
         Ok(())
     }
 }
 
+/// One AdamW update of `param` (in place), the single-tensor path of
+/// `torch/optim/adamw.py`; `step` is the count including this update.
+fn update(
+    param: &mut Tensor,
+    grad: &Tensor,
+    exp_avg: &mut Tensor,
+    exp_avg_sq: &mut Tensor,
+    step: f64,
+    c: AdamWConfig,
+) -> Result<(), tch::TchError> {
+    if c.weight_decay != 0.0 {
+        let _decayed = param.f_mul_scalar_(1.0 - c.lr * c.weight_decay)?;
+    }
+    let _m = exp_avg.f_lerp_(grad, 1.0 - c.beta1)?;
+    let _v = exp_avg_sq.f_mul_scalar_(c.beta2)?;
+    let _v = exp_avg_sq.f_add_(&grad.f_mul_scalar(1.0 - c.beta2)?.f_mul(grad)?)?;
+    let bias_correction1 = 1.0 - c.beta1.powf(step);
+    let bias_correction2 = 1.0 - c.beta2.powf(step);
+    let step_size = c.lr / bias_correction1;
+    let denom = exp_avg_sq
+        .f_sqrt()?
+        .f_div_scalar(bias_correction2.sqrt())?
+        .f_add_scalar(c.eps)?;
+    // torch's addcdiv_(m, denom, value=-step_size) computes (value·m)/denom.
+    let _p = param.f_add_(&exp_avg.f_mul_scalar(-step_size)?.f_div(&denom)?)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Kind;
 
     /// One step from zero state moves each coordinate by lr·g/(|g|+eps) (bias
     /// correction cancels), after decoupled weight decay.

@@ -51,6 +51,15 @@ impl From<tch::TchError> for TrainError {
     }
 }
 
+impl From<super::adamw::AdamWError> for TrainError {
+    fn from(err: super::adamw::AdamWError) -> Self {
+        match err {
+            super::adamw::AdamWError::Torch(message) => TrainError::Torch(message),
+            other => TrainError::Invalid(other.to_string()),
+        }
+    }
+}
+
 /// Attaches a path and a description to an I/O error.
 pub fn io_err(
     what: &'static str,

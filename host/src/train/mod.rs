@@ -8,6 +8,7 @@ pub mod adamw;
 pub mod checkpoint;
 pub mod data_feed;
 mod error;
+mod flat;
 pub mod progress;
 pub mod run;
 pub mod run_dir;

@@ -96,13 +96,9 @@ pub fn apply_step(
             target.f_copy_(&value)?;
         }
     }
-    let grads: Vec<Tensor> = model
-        .trainable()
-        .trainable_variables()
-        .iter()
-        .map(|v| v.grad())
-        .filter(|g| g.defined())
-        .collect();
+    // The optimizer's parameters are the trainable variables; their gradients come
+    // packed into one buffer once the optimizer has adopted them.
+    let grads = optimizer.gradients()?;
     let grad_norm = global_norm(&grads)?;
     if !grad_norm.is_finite() {
         return Err(TrainError::NotFinite {

@@ -1,11 +1,23 @@
 //! AdamW against torch.optim.AdamW over several steps (weight decay, bias correction,
-//! gradients of mixed scales), including its exported state.
+//! gradients of mixed scales), including its exported state, both through the packed
+//! buffers the trainer uses and parameter by parameter.
 use clora_host::train::adamw::{AdamW, AdamWConfig};
 
 use super::common::{max_abs_diff, python, read_map};
 
 #[test]
-fn adamw_matches_torch_over_five_steps() {
+fn adamw_matches_torch_over_five_steps_packed() {
+    adamw_matches_torch_over_five_steps(true);
+}
+
+#[test]
+fn adamw_matches_torch_over_five_steps_per_parameter() {
+    adamw_matches_torch_over_five_steps(false);
+}
+
+/// `packed`: ask for the gradients before each step as the trainer does (which moves
+/// them into the optimizer's flat buffer), else step on the parameters' own gradients.
+fn adamw_matches_torch_over_five_steps(packed: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("adamw.safetensors");
     python(
@@ -56,6 +68,10 @@ fn adamw_matches_torch_over_five_steps() {
                     .sum(tch::Kind::Float)
                     .backward();
             }
+        }
+        if packed {
+            // From the second step on, the gradients live in one flat buffer.
+            assert_eq!(optimizer.gradients().unwrap().len(), 1, "step {step}");
         }
         optimizer.step();
     }
