@@ -10,7 +10,8 @@ It writes the same random-init GPT-2 weights in Hugging Face layout for both sys
 (tests/python/make_tiny_gpt2.py: a tiny 2-layer/64-dim model and the 124M shape, both
 with the real GPT-2 vocabulary), then, for every (model, method, batching) case, runs
 `clora-host train` and host/benches/e2e/baseline_hf.py alternately (the order flips each
-repeat), with the same data (CommonsenseQA train from --data, the real GPT-2 tokenizer),
+repeat; the methods of one model and batching interleave repeat by repeat, so that a drift
+of the machine hits them alike), with the same data (CommonsenseQA train from --data, the real GPT-2 tokenizer),
 the same batch size, the same number of threads (OMP_NUM_THREADS for both, plus
 torch.set_num_threads in Python), metrics logged every step on both sides, no
 checkpoints and no evaluation during training.
@@ -240,7 +241,7 @@ class Bench:
         q = self.args.quick
         repeats = self.args.repeats or (2 if q else 5)
         tiny = {"batch": 8, "steps": 40 if q else 150, "warmup": 10, "repeats": repeats}
-        big = {"batch": 8, "steps": 5 if q else 12, "warmup": 2, "repeats": 1 if q else repeats}
+        big = {"batch": 8, "steps": 5 if q else 20, "warmup": 2, "repeats": 1 if q else repeats}
         threads = self.args.threads
         plan = [
             ("tiny", tiny, [(m, t, n) for n in threads for m, t in
@@ -255,6 +256,8 @@ class Bench:
                 continue
             for method, tuned, n in runs:
                 if self.args.methods and method not in self.args.methods:
+                    continue
+                if self.args.batching != "both" and tuned != (self.args.batching == "bucketed"):
                     continue
                 out.append((model, method, tuned, n, case))
         return out
@@ -279,29 +282,39 @@ class Bench:
                    "gemm_peak_gflops": {str(n): gemm_peak_gflops(n) for n in self.args.threads}}
         log(f"fp32 GEMM peak (GFLOP/s by threads): {results['gemm_peak_gflops']}")
         warmed = set()
+        # Cases that differ only in the method run interleaved, repeat by repeat (lora,
+        # clora, pca, lora, clora, pca, …), so that a drift of the machine over the
+        # run (load, thermals) hits every method alike and the overheads compare like
+        # with like; within a repeat the two systems alternate, their order flipping.
+        groups = {}
         for model_name, method, tuned, threads, case in self.cases():
+            groups.setdefault((model_name, tuned, threads), []).append((method, case))
+        for (model_name, tuned, threads), methods in groups.items():
             model = self.model_dir(model_name)
             if model_name not in warmed:
                 self.warm_caches(model, results)
                 warmed.add(model_name)
-            runs = []
-            for i in range(case["repeats"]):
+            entries = [{"model": model_name, "config": MODELS[model_name], "method": method, "tuned": tuned,
+                        "threads": threads, "case": case, "runs": []} for method, case in methods]
+            results["cases"].extend(entries)
+            for i in range(max(case["repeats"] for _, case in methods)):
                 order = ("host", "hf") if i % 2 == 0 else ("hf", "host")
-                for system in order:
-                    if system not in self.args.systems:
+                for entry in entries:
+                    if i >= entry["case"]["repeats"]:
                         continue
-                    fn = self.run_host if system == "host" else self.run_hf
-                    r = fn(model, method, tuned, case, threads)
-                    runs.append(r)
-                    cpu = r["cpu_samples_per_s"]
-                    log(f"{model_name} {method} {'tuned' if tuned else 'default'} threads {threads} {system}: "
-                        f"{r['samples_per_s']:.1f} samples/s"
-                        + (f" ({cpu:.1f} per CPU-s)" if cpu and threads == 1 else "")
-                        + f", first step {r['first_step_s']:.2f} s, {r['peak_rss_mib']:.0f} MiB, "
-                        f"cpu/wall {r['cpu_per_wall']:.2f}, load {r['load']}")
-            results["cases"].append({"model": model_name, "config": MODELS[model_name], "method": method,
-                                     "tuned": tuned, "threads": threads, "case": case, "runs": runs})
-            self.save(results)
+                    for system in order:
+                        if system not in self.args.systems:
+                            continue
+                        fn = self.run_host if system == "host" else self.run_hf
+                        r = fn(model, entry["method"], tuned, entry["case"], threads)
+                        entry["runs"].append(r)
+                        cpu = r["cpu_samples_per_s"]
+                        log(f"{model_name} {entry['method']} {'tuned' if tuned else 'default'} threads {threads} "
+                            f"{system}: {r['samples_per_s']:.1f} samples/s"
+                            + (f" ({cpu:.1f} per CPU-s)" if cpu and threads == 1 else "")
+                            + f", first step {r['first_step_s']:.2f} s, {r['peak_rss_mib']:.0f} MiB, "
+                            f"cpu/wall {r['cpu_per_wall']:.2f}, load {r['load']}")
+                    self.save(results)
         if not self.args.skip_data:
             results["data"] = self.data_prepare()
         results["machine"]["load_after"] = loadavg()
@@ -464,6 +477,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=0, help="repeats per case (default 5, --quick 2)")
     ap.add_argument("--models", nargs="*", choices=list(MODELS), help="only these models")
     ap.add_argument("--methods", nargs="*", choices=list(METHODS), help="only these methods")
+    ap.add_argument("--batching", choices=["same", "bucketed", "both"], default="both",
+                    help="only the same-batches cases, only the length-bucketed ones, or both")
     ap.add_argument("--threads", type=int, nargs="+", default=sorted({os.cpu_count(), 1}, reverse=True),
                     help="thread counts (default: nproc and 1); the first is used for the 124M model")
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
