@@ -99,6 +99,51 @@ impl LayerSpec {
     }
 }
 
+/// Implements [`instance::World`] for a bindgen world: `$pre` is its `*Pre` type,
+/// `$interface` the accessor of its exported interface, and `$init` a function
+/// `(&World, &mut Store, &[Param], &[LayerSpec])` that calls the interface's `init`
+/// (the one part whose arguments differ by kind).
+macro_rules! world_glue {
+    ($world:ty, $pre:ident, $kind:expr, $interface:ident, $init:path) => {
+        impl $crate::plugin::instance::World for $world {
+            const KIND: $crate::plugin::info::PluginKind = $kind;
+            type Pre = $pre<$crate::plugin::sandbox::PluginState>;
+
+            fn pre(
+                instance_pre: wasmtime::component::InstancePre<
+                    $crate::plugin::sandbox::PluginState,
+                >,
+            ) -> wasmtime::Result<Self::Pre> {
+                $pre::new(instance_pre)
+            }
+
+            fn instantiate(
+                pre: &Self::Pre,
+                store: &mut wasmtime::Store<$crate::plugin::sandbox::PluginState>,
+            ) -> wasmtime::Result<Self> {
+                pre.instantiate(store)
+            }
+
+            fn describe(
+                &self,
+                store: &mut wasmtime::Store<$crate::plugin::sandbox::PluginState>,
+            ) -> wasmtime::Result<$crate::plugin::bindings::types::PluginInfo> {
+                self.$interface().call_describe(store)
+            }
+
+            fn init(
+                &self,
+                store: &mut wasmtime::Store<$crate::plugin::sandbox::PluginState>,
+                params: &[$crate::plugin::bindings::types::Param],
+                layers: &[$crate::plugin::LayerSpec],
+            ) -> wasmtime::Result<Result<(), String>> {
+                $init(self, store, params, layers)
+            }
+        }
+    };
+}
+pub(crate) use world_glue;
+
 /// The accessors every loaded plugin has.
 macro_rules! plugin_accessors {
     ($plugin:ty, $world:ty) => {

@@ -9,7 +9,7 @@ use super::bindings::preprocessor_world::{
 use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
-use super::instance::{self, CallSite, Sandboxed};
+use super::instance::{CallSite, Sandboxed};
 use super::sandbox::PluginState;
 use super::LayerSpec;
 
@@ -28,32 +28,22 @@ pub struct PreprocessorPlugin {
 
 super::plugin_accessors!(PreprocessorPlugin, World);
 
-impl instance::World for World {
-    const KIND: PluginKind = PluginKind::Preprocessor;
-    type Pre = WorldPre<PluginState>;
+super::world_glue!(
+    World,
+    WorldPre,
+    PluginKind::Preprocessor,
+    clora_plugin_preprocessor,
+    init_preprocessor
+);
 
-    fn pre(
-        instance_pre: wasmtime::component::InstancePre<PluginState>,
-    ) -> wasmtime::Result<Self::Pre> {
-        WorldPre::new(instance_pre)
-    }
-
-    fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-
-    fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<wit::PluginInfo> {
-        self.clora_plugin_preprocessor().call_describe(store)
-    }
-
-    fn init(
-        &self,
-        store: &mut Store<PluginState>,
-        params: &[wit::Param],
-        _layers: &[LayerSpec],
-    ) -> wasmtime::Result<Result<(), String>> {
-        self.clora_plugin_preprocessor().call_init(store, params)
-    }
+/// `init` of the preprocessor interface.
+fn init_preprocessor(
+    world: &World,
+    store: &mut Store<PluginState>,
+    params: &[wit::Param],
+    _layers: &[LayerSpec],
+) -> wasmtime::Result<Result<(), String>> {
+    world.clora_plugin_preprocessor().call_init(store, params)
 }
 
 impl PreprocessorPlugin {

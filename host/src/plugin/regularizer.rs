@@ -12,7 +12,7 @@ use super::bindings::regularizer_world::{
 use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
-use super::instance::{self, CallSite, Sandboxed};
+use super::instance::{CallSite, Sandboxed};
 use super::lending::{check_factor_counts, lend_borrowed, lend_layers, release};
 use super::sandbox::PluginState;
 use super::{tensor_ops, LayerSpec};
@@ -24,40 +24,31 @@ pub struct RegularizerPlugin {
 
 super::plugin_accessors!(RegularizerPlugin, World);
 
-impl instance::World for World {
-    const KIND: PluginKind = PluginKind::Regularizer;
-    type Pre = WorldPre<PluginState>;
+super::world_glue!(
+    World,
+    WorldPre,
+    PluginKind::Regularizer,
+    clora_plugin_regularizer,
+    init_regularizer
+);
 
-    fn pre(
-        instance_pre: wasmtime::component::InstancePre<PluginState>,
-    ) -> wasmtime::Result<Self::Pre> {
-        WorldPre::new(instance_pre)
-    }
-
-    fn instantiate(pre: &Self::Pre, store: &mut Store<PluginState>) -> wasmtime::Result<Self> {
-        pre.instantiate(store)
-    }
-
-    fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<wit::PluginInfo> {
-        self.clora_plugin_regularizer().call_describe(store)
-    }
-
-    fn init(
-        &self,
-        store: &mut Store<PluginState>,
-        params: &[wit::Param],
-        layers: &[LayerSpec],
-    ) -> wasmtime::Result<Result<(), String>> {
-        let layers = lend_layers(store, layers, |spec, base_weight| Layer {
-            name: spec.name.clone(),
-            in_features: spec.in_features as u32,
-            out_features: spec.out_features as u32,
-            rank: spec.rank as u32,
-            base_weight,
-        })?;
-        self.clora_plugin_regularizer()
-            .call_init(store, params, &layers)
-    }
+/// `init` of the regularizer interface.
+fn init_regularizer(
+    world: &World,
+    store: &mut Store<PluginState>,
+    params: &[wit::Param],
+    layers: &[LayerSpec],
+) -> wasmtime::Result<Result<(), String>> {
+    let layers = lend_layers(store, layers, |spec, base_weight| Layer {
+        name: spec.name.clone(),
+        in_features: spec.in_features as u32,
+        out_features: spec.out_features as u32,
+        rank: spec.rank as u32,
+        base_weight,
+    })?;
+    world
+        .clora_plugin_regularizer()
+        .call_init(store, params, &layers)
 }
 
 impl RegularizerPlugin {
