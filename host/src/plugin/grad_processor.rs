@@ -2,19 +2,16 @@
 //! layer's LoRA gradients for one `process-grads` call and checks what comes back: one
 //! tensor per input, same shape, floating point, finite.
 use tch::Tensor;
-use wasmtime::Store;
 
 use super::bindings::grad_processor_world::exports::clora::plugin::grad_processor::Layer;
 use super::bindings::grad_processor_world::{
     GradProcessorPlugin as World, GradProcessorPluginPre as WorldPre,
 };
-use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
 use super::instance::{CallSite, Sandboxed};
-use super::lending::{check_factor_counts, lend_borrowed, lend_layers, release};
-use super::sandbox::PluginState;
-use super::{tensor_ops, LayerSpec};
+use super::lending::{check_factor_counts, lend_borrowed, release};
+use super::tensor_ops;
 
 /// A loaded gradient-processor plugin. `Send`; one instance, used from one thread at a
 /// time.
@@ -29,27 +26,8 @@ super::world_glue!(
     WorldPre,
     PluginKind::GradProcessor,
     clora_plugin_grad_processor,
-    init_grad_processor
+    layers: Layer
 );
-
-/// `init` of the grad-processor interface.
-fn init_grad_processor(
-    world: &World,
-    store: &mut Store<PluginState>,
-    params: &[wit::Param],
-    layers: &[LayerSpec],
-) -> wasmtime::Result<Result<(), String>> {
-    let layers = lend_layers(store, layers, |spec, base_weight| Layer {
-        name: spec.name.clone(),
-        in_features: spec.in_features as u32,
-        out_features: spec.out_features as u32,
-        rank: spec.rank as u32,
-        base_weight,
-    })?;
-    world
-        .clora_plugin_grad_processor()
-        .call_init(store, params, &layers)
-}
 
 impl GradProcessorPlugin {
     /// Replacement gradients for optimizer step `step` (0-based): `grad_a[i]` (rank × in)

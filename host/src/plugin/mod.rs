@@ -99,12 +99,33 @@ impl LayerSpec {
     }
 }
 
-/// Implements [`instance::World`] for a bindgen world: `$pre` is its `*Pre` type,
-/// `$interface` the accessor of its exported interface, and `$init` a function
-/// `(&World, &mut Store, &[Param], &[LayerSpec])` that calls the interface's `init`
-/// (the one part whose arguments differ by kind).
+/// Implements [`instance::World`] for a bindgen world: `$pre` is its `*Pre` type and
+/// `$interface` the accessor of its exported interface. `init` gets the plugin's
+/// parameters, and for the kinds that see the model (`layers: Layer`, the interface's
+/// layer record) each layer with its base weight lent as a borrowed tensor.
 macro_rules! world_glue {
-    ($world:ty, $pre:ident, $kind:expr, $interface:ident, $init:path) => {
+    ($world:ty, $pre:ident, $kind:expr, $interface:ident, layers: $layer:ident) => {
+        $crate::plugin::world_glue!(@impl $world, $pre, $kind, $interface,
+            |world: &$world, store: &mut wasmtime::Store<$crate::plugin::sandbox::PluginState>,
+             params: &[$crate::plugin::bindings::types::Param],
+             layers: &[$crate::plugin::LayerSpec]| {
+                let layers = $crate::plugin::lending::lend_layers(store, layers, |spec, base_weight| $layer {
+                    name: spec.name.clone(),
+                    in_features: spec.in_features as u32,
+                    out_features: spec.out_features as u32,
+                    rank: spec.rank as u32,
+                    base_weight,
+                })?;
+                world.$interface().call_init(store, params, &layers)
+            });
+    };
+    ($world:ty, $pre:ident, $kind:expr, $interface:ident, no_layers) => {
+        $crate::plugin::world_glue!(@impl $world, $pre, $kind, $interface,
+            |world: &$world, store: &mut wasmtime::Store<$crate::plugin::sandbox::PluginState>,
+             params: &[$crate::plugin::bindings::types::Param],
+             _layers: &[$crate::plugin::LayerSpec]| world.$interface().call_init(store, params));
+    };
+    (@impl $world:ty, $pre:ident, $kind:expr, $interface:ident, $init:expr) => {
         impl $crate::plugin::instance::World for $world {
             const KIND: $crate::plugin::info::PluginKind = $kind;
             type Pre = $pre<$crate::plugin::sandbox::PluginState>;
@@ -137,7 +158,7 @@ macro_rules! world_glue {
                 params: &[$crate::plugin::bindings::types::Param],
                 layers: &[$crate::plugin::LayerSpec],
             ) -> wasmtime::Result<Result<(), String>> {
-                $init(self, store, params, layers)
+                ($init)(self, store, params, layers)
             }
         }
     };

@@ -1,17 +1,13 @@
 //! [`PreprocessorPlugin`]: a loaded `preprocessor` component, turning batches of raw
 //! records (JSON text) into labelled examples. The host checks the shape of the answer:
 //! one entry per record, labels 0 or 1.
-use wasmtime::Store;
 
 use super::bindings::preprocessor_world::{
     PreprocessorPlugin as World, PreprocessorPluginPre as WorldPre,
 };
-use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
 use super::instance::{CallSite, Sandboxed};
-use super::sandbox::PluginState;
-use super::LayerSpec;
 
 /// A binary-classification example produced by a preprocessor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,18 +29,8 @@ super::world_glue!(
     WorldPre,
     PluginKind::Preprocessor,
     clora_plugin_preprocessor,
-    init_preprocessor
+    no_layers
 );
-
-/// `init` of the preprocessor interface.
-fn init_preprocessor(
-    world: &World,
-    store: &mut Store<PluginState>,
-    params: &[wit::Param],
-    _layers: &[LayerSpec],
-) -> wasmtime::Result<Result<(), String>> {
-    world.clora_plugin_preprocessor().call_init(store, params)
-}
 
 impl PreprocessorPlugin {
     /// Converts `records` (rows `first_row`, `first_row + 1`, ... of the split): per

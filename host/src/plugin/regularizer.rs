@@ -3,19 +3,16 @@
 //! penalty tensor back out of the table; the penalty stays on the autograd tape, so
 //! `backward` reaches A and B through every host operation the plugin used.
 use tch::Tensor;
-use wasmtime::Store;
 
 use super::bindings::regularizer_world::exports::clora::plugin::regularizer::Layer;
 use super::bindings::regularizer_world::{
     RegularizerPlugin as World, RegularizerPluginPre as WorldPre,
 };
-use super::bindings::types as wit;
 use super::error::PluginError;
 use super::info::PluginKind;
 use super::instance::{CallSite, Sandboxed};
-use super::lending::{check_factor_counts, lend_borrowed, lend_layers, release};
-use super::sandbox::PluginState;
-use super::{tensor_ops, LayerSpec};
+use super::lending::{check_factor_counts, lend_borrowed, release};
+use super::tensor_ops;
 
 /// A loaded regularizer plugin. `Send`; one instance, used from one thread at a time.
 pub struct RegularizerPlugin {
@@ -29,27 +26,8 @@ super::world_glue!(
     WorldPre,
     PluginKind::Regularizer,
     clora_plugin_regularizer,
-    init_regularizer
+    layers: Layer
 );
-
-/// `init` of the regularizer interface.
-fn init_regularizer(
-    world: &World,
-    store: &mut Store<PluginState>,
-    params: &[wit::Param],
-    layers: &[LayerSpec],
-) -> wasmtime::Result<Result<(), String>> {
-    let layers = lend_layers(store, layers, |spec, base_weight| Layer {
-        name: spec.name.clone(),
-        in_features: spec.in_features as u32,
-        out_features: spec.out_features as u32,
-        rank: spec.rank as u32,
-        base_weight,
-    })?;
-    world
-        .clora_plugin_regularizer()
-        .call_init(store, params, &layers)
-}
 
 impl RegularizerPlugin {
     /// The penalty at `step` from layer factors `a[i]` (rank × in) and `b[i]` (out ×
