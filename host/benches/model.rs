@@ -15,28 +15,12 @@ use std::time::Instant;
 use clora_host::model::{resolve_model, LoraConfig, SequenceClassifier};
 use tch::{Device, Kind, Tensor};
 
+mod common;
+use common::{env_usize, median, repo_root};
+
 const BATCH: i64 = 8;
 const SEQ: i64 = 128;
 const WARMUP: usize = 2;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf()
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
 
 fn write_gpt2(dir: &Path, python: &Path) {
     let status = Command::new(python)

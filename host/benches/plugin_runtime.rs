@@ -19,12 +19,8 @@ mod support;
 
 use fixtures::{factors, fixture, layers, table, CPU};
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
+use common::env_usize;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();

@@ -26,30 +26,14 @@ use clora_host::data::synthetic::{rows, Dataset, Schema};
 use clora_host::plugin::{LayerSpec, LoadStats, PluginRuntime, RuntimeOptions};
 use tch::{Device, Kind, Tensor};
 
+mod common;
+use common::{env_usize, median, repo_root};
+
 const LAYERS: usize = 12;
 const IN: i64 = 768;
 const OUT: i64 = 2304;
 const RANK: i64 = 8;
 const PREPROCESS_BATCH: usize = 1024;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf()
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
 
 fn ms(seconds: f64) -> String {
     format!("{:.2} ms", seconds * 1e3)
